@@ -1,0 +1,530 @@
+//! SAM, BAM and CRAM: the header and every record checked against it, with read statistics.
+//!
+//! Parsing is noodles'; this module decides what a finding is. Checks follow the SAM
+//! specification: references named by records exist in the header, alignments lie inside
+//! their reference, the CIGAR's query length equals the sequence length, qualities match the
+//! bases, flags and mate fields agree, and records follow the declared coordinate sort order.
+//! Statistics count primary records only (as `samtools stats` does).
+
+use std::{
+    collections::HashMap,
+    error::Error as _,
+    fs::File,
+    io::{self, BufReader, Read},
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use md5::Digest as _;
+use noodles_sam::{
+    self as sam,
+    alignment::record::Flags,
+    header::record::value::map::{header::tag as hd_tag, reference_sequence::tag as sq_tag},
+};
+
+use crate::{Code, Config, Format, QualityEncoding, ReadStats, report::Findings};
+
+/// Validates the decompressed bytes of a SAM or BAM file, or the raw bytes of a CRAM file.
+pub(crate) fn validate<R: Read>(
+    format: Format,
+    reader: R,
+    config: &Config,
+    findings: &mut Findings,
+) -> io::Result<ReadStats> {
+    let mut checker = Checker::new(config);
+    match format {
+        Format::Sam => {
+            let mut reader = sam::io::Reader::new(BufReader::with_capacity(1 << 16, reader));
+            let Some(header) = read_header(reader.read_header(), findings) else {
+                return Ok(checker.stats);
+            };
+            checker.start(&header);
+            let mut record = sam::Record::default();
+            loop {
+                match reader.read_record(&mut record) {
+                    Ok(0) => break,
+                    Ok(_) => checker.check(&record, &header, findings),
+                    Err(e) => {
+                        checker.unreadable(&e, findings);
+                        break;
+                    }
+                }
+            }
+        }
+        Format::Bam => {
+            let mut reader = noodles_bam::io::Reader::from(reader);
+            let Some(header) = read_header(reader.read_header(), findings) else {
+                return Ok(checker.stats);
+            };
+            checker.start(&header);
+            let mut record = noodles_bam::Record::default();
+            loop {
+                match reader.read_record(&mut record) {
+                    Ok(0) => break,
+                    Ok(_) => checker.check_bam(&record, &header, findings),
+                    Err(e) => {
+                        checker.unreadable(&e, findings);
+                        break;
+                    }
+                }
+            }
+        }
+        Format::Cram => {
+            let references = References::new(config.reference_dir.as_deref());
+            let mut reader = noodles_cram::io::reader::Builder::default()
+                .set_reference_sequence_repository(noodles_fasta::Repository::new(
+                    references.adapter(),
+                ))
+                .build_from_reader(reader);
+            let Some(header) = read_header(reader.read_header(), findings) else {
+                return Ok(checker.stats);
+            };
+            references.check(&header, config.reference_dir.as_deref(), findings);
+            checker.start(&header);
+            for result in reader.records(&header) {
+                match result {
+                    Ok(record) => checker.check(&record, &header, findings),
+                    Err(e) => {
+                        checker.unreadable(&e, findings);
+                        break;
+                    }
+                }
+            }
+        }
+        Format::Fastq | Format::Unknown => {}
+    }
+    checker.finish(findings);
+    Ok(checker.stats)
+}
+
+fn read_header(result: io::Result<sam::Header>, findings: &mut Findings) -> Option<sam::Header> {
+    match result {
+        Ok(header) => Some(header),
+        Err(e) => {
+            findings.push(Code::SamHeaderInvalid, || format!("invalid header: {}", chain(&e)), None, None, None);
+            None
+        }
+    }
+}
+
+/// An error with its sources, `a: b: c`.
+fn chain(error: &io::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !message.ends_with(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = e.source();
+    }
+    message
+}
+
+struct Checker<'c> {
+    config: &'c Config,
+    stats: ReadStats,
+    records: u64,
+    coordinate_sorted: bool,
+    last_key: (usize, usize),
+    circular: Vec<bool>,
+    quality_sum: u64,
+    quality_bases: u64,
+    mapped: u64,
+    paired: u64,
+}
+
+/// Packed BAM bases: G/C and N counts for both nibbles of a byte.
+const PACKED_COUNTS: [(u8, u8); 256] = {
+    let mut table = [(0u8, 0u8); 256];
+    let mut i = 0;
+    while i < 256 {
+        let (hi, lo) = (i >> 4, i & 0xf);
+        let gc = (hi == 2 || hi == 4) as u8 + (lo == 2 || lo == 4) as u8;
+        let n = (hi == 15) as u8 + (lo == 15) as u8;
+        table[i] = (gc, n);
+        i += 1;
+    }
+    table
+};
+
+impl<'c> Checker<'c> {
+    fn new(config: &'c Config) -> Self {
+        Self {
+            config,
+            stats: ReadStats::default(),
+            records: 0,
+            coordinate_sorted: false,
+            last_key: (0, 0),
+            circular: Vec::new(),
+            quality_sum: 0,
+            quality_bases: 0,
+            mapped: 0,
+            paired: 0,
+        }
+    }
+
+    fn start(&mut self, header: &sam::Header) {
+        self.coordinate_sorted = header
+            .header()
+            .and_then(|hd| hd.other_fields().get(&hd_tag::SORT_ORDER))
+            .is_some_and(|so| so.as_slice() == b"coordinate");
+        self.circular = header
+            .reference_sequences()
+            .values()
+            .map(|sq| {
+                sq.other_fields()
+                    .get(&sq_tag::MOLECULE_TOPOLOGY)
+                    .is_some_and(|tp| tp.as_slice() == b"circular")
+            })
+            .collect();
+    }
+
+    fn unreadable(&mut self, error: &io::Error, findings: &mut Findings) {
+        let record = self.records + 1;
+        findings.push(
+            Code::SamRecordInvalid,
+            || format!("record {record} cannot be read: {}; validation stopped here", chain(error)),
+            Some(record),
+            None,
+            None,
+        );
+    }
+
+    /// Checks the fields every format shares; returns the flags when the record is primary.
+    fn check_fields(
+        &mut self,
+        record: &impl sam::alignment::Record,
+        header: &sam::Header,
+        findings: &mut Findings,
+    ) -> Option<Flags> {
+        self.records += 1;
+        let n = self.records;
+        if n % (1 << 16) == 0
+            && let Some(progress) = &self.config.progress
+        {
+            progress.add_records(1 << 16);
+        }
+        let invalid = |findings: &mut Findings, what: &str, e: &io::Error| {
+            findings.push(Code::SamRecordInvalid, || format!("invalid {what}: {}", chain(e)), Some(n), None, None);
+        };
+        let flags = match record.flags() {
+            Ok(flags) => flags,
+            Err(e) => {
+                invalid(findings, "FLAG", &e);
+                return None;
+            }
+        };
+        let references = header.reference_sequences();
+
+        let reference_id = match record.reference_sequence_id(header).transpose() {
+            Ok(id) => id,
+            Err(e) => {
+                findings.push(Code::SamReferenceUnknown, || format!("RNAME is not in the header: {}", chain(&e)), Some(n), None, None);
+                return None;
+            }
+        };
+        if let Some(id) = reference_id
+            && id >= references.len()
+        {
+            findings.push(
+                Code::SamReferenceUnknown,
+                || format!("reference id {id} is not in the header, which has {} references", references.len()),
+                Some(n),
+                None,
+                None,
+            );
+            return None;
+        }
+        let start = match record.alignment_start().transpose() {
+            Ok(start) => start,
+            Err(e) => {
+                invalid(findings, "POS", &e);
+                return None;
+            }
+        };
+
+        if !flags.is_unmapped() && (reference_id.is_none() || start.is_none()) {
+            findings.push(
+                Code::SamFlagInconsistent,
+                || "the read is flagged as mapped (0x4 unset) but has no RNAME or POS".into(),
+                Some(n),
+                None,
+                None,
+            );
+        }
+
+        if let (Some(id), Some(start)) = (reference_id, start) {
+            let (name, sq) = references.get_index(id).expect("reference id checked above");
+            let length = sq.length().get();
+            let start = usize::from(start);
+            let end = if flags.is_unmapped() || self.circular[id] {
+                start
+            } else {
+                record.cigar().alignment_span().map_or(start, |span| start + span.max(1) - 1)
+            };
+            if start > length || end > length {
+                findings.push(
+                    Code::SamPositionOutOfRange,
+                    || {
+                        format!(
+                            "alignment {start}-{end} lies beyond the end of {} (length {length})",
+                            String::from_utf8_lossy(name)
+                        )
+                    },
+                    Some(n),
+                    None,
+                    None,
+                );
+            }
+        }
+
+        if self.coordinate_sorted {
+            let key = (reference_id.unwrap_or(usize::MAX), start.map_or(0, usize::from));
+            if key < self.last_key {
+                findings.push(
+                    Code::SamSortOrderViolated,
+                    || "the header declares SO:coordinate but this record comes before the previous one".into(),
+                    Some(n),
+                    None,
+                    None,
+                );
+            }
+            self.last_key = key;
+        }
+
+        let cigar = record.cigar();
+        let sequence_length = record.sequence().len();
+        if !cigar.is_empty() && sequence_length > 0 {
+            match cigar.read_length() {
+                Ok(length) if length != sequence_length => findings.push(
+                    Code::SamCigarLengthMismatch,
+                    || format!("CIGAR covers {length} read bases but the sequence has {sequence_length}"),
+                    Some(n),
+                    None,
+                    None,
+                ),
+                Ok(_) => {}
+                Err(e) => invalid(findings, "CIGAR", &e),
+            }
+        }
+        let quality_length = record.quality_scores().len();
+        if quality_length > 0 && sequence_length > 0 && quality_length != sequence_length {
+            findings.push(
+                Code::SamQualityLengthMismatch,
+                || format!("{quality_length} quality scores for {sequence_length} bases"),
+                Some(n),
+                None,
+                None,
+            );
+        }
+
+        if flags.is_segmented() && !flags.is_mate_unmapped() {
+            match record.mate_reference_sequence_id(header).transpose() {
+                Ok(Some(id)) if id >= references.len() => findings.push(
+                    Code::SamMateInconsistent,
+                    || format!("mate reference id {id} is not in the header"),
+                    Some(n),
+                    None,
+                    None,
+                ),
+                Ok(_) => {}
+                Err(e) => findings.push(
+                    Code::SamMateInconsistent,
+                    || format!("RNEXT is not in the header: {}", chain(&e)),
+                    Some(n),
+                    None,
+                    None,
+                ),
+            }
+        }
+
+        if flags.is_secondary() || flags.is_supplementary() {
+            return None;
+        }
+        self.stats.add_length(sequence_length as u64);
+        self.mapped += u64::from(!flags.is_unmapped());
+        self.paired += u64::from(flags.is_segmented());
+        Some(flags)
+    }
+
+    fn check(&mut self, record: &impl sam::alignment::Record, header: &sam::Header, findings: &mut Findings) {
+        if self.check_fields(record, header, findings).is_none() {
+            return;
+        }
+        for base in record.sequence().iter() {
+            match base.to_ascii_uppercase() {
+                b'G' | b'C' => self.stats.gc_bases += 1,
+                b'N' => self.stats.n_bases += 1,
+                _ => {}
+            }
+        }
+        let qualities = record.quality_scores();
+        let mut sum = 0u64;
+        let mut count = 0u64;
+        for score in qualities.iter().flatten() {
+            sum += u64::from(score);
+            count += 1;
+            self.stats.q20_bases += u64::from(score >= 20);
+            self.stats.q30_bases += u64::from(score >= 30);
+        }
+        self.quality_sum += sum;
+        self.quality_bases += count;
+    }
+
+    fn check_bam(&mut self, record: &noodles_bam::Record, header: &sam::Header, findings: &mut Findings) {
+        if self.check_fields(record, header, findings).is_none() {
+            return;
+        }
+        let (mut gc, mut n) = (0u64, 0u64);
+        for &byte in record.sequence().as_bytes() {
+            let (g, nn) = PACKED_COUNTS[usize::from(byte)];
+            gc += u64::from(g);
+            n += u64::from(nn);
+        }
+        self.stats.gc_bases += gc;
+        self.stats.n_bases += n;
+        let qualities = record.quality_scores().as_bytes();
+        if qualities.first().is_some_and(|&q| q != 0xff) {
+            let (mut sum, mut q20, mut q30) = (0u64, 0u64, 0u64);
+            for &q in qualities {
+                sum += u64::from(q);
+                q20 += u64::from(q >= 20);
+                q30 += u64::from(q >= 30);
+            }
+            self.quality_sum += sum;
+            self.quality_bases += qualities.len() as u64;
+            self.stats.q20_bases += q20;
+            self.stats.q30_bases += q30;
+        }
+    }
+
+    fn finish(&mut self, findings: &mut Findings) {
+        if self.records == 0 && !findings.has(Code::SamRecordInvalid) {
+            findings.push(Code::SamNoRecords, || "the file has a header but no reads".into(), None, None, None);
+        }
+        self.stats.quality_sum = self.quality_sum;
+        self.stats.quality_bases = self.quality_bases;
+        if self.quality_bases > 0 {
+            self.stats.quality_encoding = Some(QualityEncoding::Binary);
+        }
+        self.stats.mapped = Some(self.mapped);
+        self.stats.paired = Some(self.paired);
+    }
+}
+
+/// Reference sequences for CRAM, found by the MD5 of their bases in a folder of FASTA files.
+#[derive(Clone, Default)]
+struct References {
+    /// Lowercase hex MD5 → (file, sequence name).
+    by_md5: Arc<HashMap<String, (PathBuf, Vec<u8>)>>,
+    /// The CRAM header's reference names → their M5, filled once the header is read.
+    header_md5: Arc<Mutex<HashMap<Vec<u8>, String>>>,
+}
+
+const FASTA_EXTENSIONS: &[&str] = &["fa", "fasta", "fna", "fas", "ref"];
+
+impl References {
+    fn new(dir: Option<&Path>) -> Self {
+        let mut by_md5 = HashMap::new();
+        if let Some(dir) = dir
+            && let Ok(entries) = std::fs::read_dir(dir)
+        {
+            let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            paths.sort();
+            for path in paths {
+                let is_fasta = path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| FASTA_EXTENSIONS.contains(&e));
+                if is_fasta {
+                    // An unreadable file only means its sequences are not found; the
+                    // cram.reference_missing finding says which.
+                    let _ = index_fasta(&path, &mut by_md5);
+                }
+            }
+        }
+        Self { by_md5: Arc::new(by_md5), header_md5: Arc::default() }
+    }
+
+    fn check(&self, header: &sam::Header, dir: Option<&Path>, findings: &mut Findings) {
+        let mut header_md5 = self.header_md5.lock().unwrap_or_else(PoisonError::into_inner);
+        for (name, sq) in header.reference_sequences() {
+            let md5 = sq.other_fields().get(&sq_tag::MD5_CHECKSUM).map(|m| m.to_string().to_ascii_lowercase());
+            if let Some(md5) = &md5 {
+                header_md5.insert(name.to_vec(), md5.clone());
+            }
+            let found = md5.as_ref().is_some_and(|m| self.by_md5.contains_key(m));
+            if !found {
+                let name = String::from_utf8_lossy(name).into_owned();
+                let dir = dir.map_or_else(|| "no reference folder was given".to_owned(), |d| format!("not found in {}", d.display()));
+                findings.push(
+                    Code::CramReferenceMissing,
+                    || match md5 {
+                        Some(m) => format!("reference {name} (M5 {m}) is {dir}"),
+                        None => format!("reference {name} has no M5 in the header, so it cannot be identified ({dir})"),
+                    },
+                    None,
+                    None,
+                    None,
+                );
+            }
+        }
+    }
+
+    fn adapter(&self) -> ByMd5 {
+        ByMd5 { references: self.clone(), names: HashMap::new() }
+    }
+}
+
+fn index_fasta(path: &Path, by_md5: &mut HashMap<String, (PathBuf, Vec<u8>)>) -> io::Result<()> {
+    let mut reader = noodles_fasta::io::Reader::new(BufReader::new(File::open(path)?));
+    for result in reader.records() {
+        let record = result?;
+        let mut hasher = md5::Md5::new();
+        for chunk in record.sequence().as_ref().chunks(1 << 16) {
+            hasher.update(chunk.to_ascii_uppercase());
+        }
+        let md5: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        by_md5.entry(md5).or_insert_with(|| (path.to_owned(), record.name().to_vec()));
+    }
+    Ok(())
+}
+
+/// A noodles repository adapter: a CRAM reference name → its M5 → the FASTA record.
+struct ByMd5 {
+    references: References,
+    names: HashMap<Vec<u8>, noodles_fasta::Record>,
+}
+
+impl noodles_fasta::repository::Adapter for ByMd5 {
+    fn get(&mut self, name: &[u8]) -> Option<io::Result<noodles_fasta::Record>> {
+        if let Some(record) = self.names.get(name) {
+            return Some(Ok(record.clone()));
+        }
+        // The adapter is asked by name; the header says which M5 that name must have.
+        let md5 = self
+            .references
+            .header_md5
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)?
+            .clone();
+        let (path, stored_name) = self.references.by_md5.get(&md5)?.clone();
+        let result = (|| {
+            let mut reader = noodles_fasta::io::Reader::new(BufReader::new(File::open(&path)?));
+            for result in reader.records() {
+                let record = result?;
+                if record.name() == stored_name.as_slice() {
+                    return Ok(record);
+                }
+            }
+            Err(io::Error::new(io::ErrorKind::NotFound, "reference sequence vanished"))
+        })();
+        if let Ok(record) = &result {
+            self.names.insert(name.to_vec(), record.clone());
+        }
+        Some(result)
+    }
+}

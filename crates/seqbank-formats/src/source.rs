@@ -1,0 +1,260 @@
+//! Reading a file's bytes once: a reader thread feeds the decoder and the checksum threads.
+//!
+//! Checksums are computed over the bytes exactly as given, in the same single pass as
+//! validation, but never on the thread that inflates and parses: MD5 is a serial chain that
+//! would otherwise halve the parse rate. The reader thread hands each chunk (shared, not copied)
+//! to an MD5 thread, a SHA-256 thread and the consumer.
+
+use std::{
+    io::{self, BufRead, Read},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+        mpsc::{Receiver, SyncSender, sync_channel},
+    },
+    thread,
+};
+
+use md5::Digest as _;
+use seqbank_core::{Md5, Sha256};
+
+const CHUNK_SIZE: usize = 1 << 20;
+const CHANNEL_DEPTH: usize = 4;
+/// Bytes kept from the end of the stream, enough for the 28-byte BGZF EOF marker.
+pub(crate) const TAIL_LEN: usize = 28;
+
+type Chunk = Arc<Vec<u8>>;
+
+/// Live counters a caller can poll to show progress.
+#[derive(Debug, Default)]
+pub struct Progress {
+    bytes: AtomicU64,
+    records: AtomicU64,
+}
+
+impl Progress {
+    /// Bytes read so far (as given, compressed), over all files validated with this counter.
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Records validated so far, over all files validated with this counter.
+    pub fn records(&self) -> u64 {
+        self.records.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn add_records(&self, n: u64) {
+        self.records.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// What the reader thread learned about the whole byte stream.
+#[derive(Debug)]
+pub(crate) struct Digests {
+    pub(crate) size: u64,
+    pub(crate) md5: Option<Md5>,
+    pub(crate) sha256: Option<Sha256>,
+    pub(crate) tail: Vec<u8>,
+}
+
+/// The consumer's end: a `BufRead` over the chunks the reader thread sends.
+pub(crate) struct Input {
+    chunks: Option<Receiver<Chunk>>,
+    current: Chunk,
+    pos: usize,
+    consumed: u64,
+}
+
+impl Input {
+    /// Bytes consumed so far: the offset of the next byte in the file.
+    pub(crate) fn offset(&self) -> u64 {
+        self.consumed
+    }
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Input {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.pos == self.current.len() {
+            match self.chunks.as_ref().map(Receiver::recv) {
+                Some(Ok(chunk)) => {
+                    self.current = chunk;
+                    self.pos = 0;
+                }
+                // The reader finished (or failed: the caller gets its error from `with_input`).
+                _ => {
+                    self.chunks = None;
+                    return Ok(&[]);
+                }
+            }
+        }
+        Ok(&self.current[self.pos..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.pos += amount;
+        self.consumed += amount as u64;
+    }
+}
+
+/// Runs `consume` over the bytes of `reader` while other threads checksum them.
+///
+/// The whole stream is always read and hashed, even when `consume` stops early.
+pub(crate) fn with_input<R, T>(
+    reader: R,
+    checksums: bool,
+    progress: Option<&Progress>,
+    consume: impl FnOnce(&mut Input) -> T,
+) -> io::Result<(T, Digests)>
+where
+    R: Read + Send,
+{
+    thread::scope(|scope| {
+        let (input_tx, input_rx) = sync_channel::<Chunk>(CHANNEL_DEPTH);
+        let mut hash_txs = Vec::new();
+        let mut md5_thread = None;
+        let mut sha256_thread = None;
+        if checksums {
+            let (tx, rx) = sync_channel::<Chunk>(CHANNEL_DEPTH);
+            hash_txs.push(tx);
+            md5_thread = Some(scope.spawn(move || {
+                let mut hasher = md5::Md5::new();
+                for chunk in rx {
+                    hasher.update(&chunk[..]);
+                }
+                Md5::from_bytes(hasher.finalize().into())
+            }));
+            let (tx, rx) = sync_channel::<Chunk>(CHANNEL_DEPTH);
+            hash_txs.push(tx);
+            sha256_thread = Some(scope.spawn(move || {
+                use sha2::Digest as _;
+                let mut hasher = sha2::Sha256::new();
+                for chunk in rx {
+                    hasher.update(&chunk[..]);
+                }
+                Sha256::from_bytes(hasher.finalize().into())
+            }));
+        }
+        let reader_thread =
+            scope.spawn(move || read_chunks(reader, input_tx, hash_txs, progress));
+
+        let mut input = Input {
+            chunks: Some(input_rx),
+            current: Arc::new(Vec::new()),
+            pos: 0,
+            consumed: 0,
+        };
+        let output = consume(&mut input);
+        drop(input);
+
+        let (size, tail) = reader_thread
+            .join()
+            .map_err(|_| io::Error::other("reader thread panicked"))??;
+        let md5 = md5_thread
+            .map(|t| t.join().map_err(|_| io::Error::other("md5 thread panicked")))
+            .transpose()?;
+        let sha256 = sha256_thread
+            .map(|t| t.join().map_err(|_| io::Error::other("sha256 thread panicked")))
+            .transpose()?;
+        Ok((output, Digests { size, md5, sha256, tail }))
+    })
+}
+
+fn read_chunks<R: Read>(
+    mut reader: R,
+    input_tx: SyncSender<Chunk>,
+    hash_txs: Vec<SyncSender<Chunk>>,
+    progress: Option<&Progress>,
+) -> io::Result<(u64, Vec<u8>)> {
+    let mut input_tx = Some(input_tx);
+    let mut size = 0u64;
+    let mut tail = Vec::with_capacity(TAIL_LEN * 2);
+    loop {
+        let mut chunk = vec![0; CHUNK_SIZE];
+        let mut filled = 0;
+        while filled < CHUNK_SIZE {
+            match reader.read(&mut chunk[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if filled == 0 {
+            return Ok((size, tail));
+        }
+        chunk.truncate(filled);
+        size += filled as u64;
+        if let Some(progress) = progress {
+            progress.bytes.fetch_add(filled as u64, Ordering::Relaxed);
+        }
+        tail.extend_from_slice(&chunk[filled.saturating_sub(TAIL_LEN)..]);
+        if tail.len() > TAIL_LEN {
+            tail.drain(..tail.len() - TAIL_LEN);
+        }
+        let chunk = Arc::new(chunk);
+        for tx in &hash_txs {
+            tx.send(Arc::clone(&chunk))
+                .map_err(|_| io::Error::other("checksum thread stopped"))?;
+        }
+        // The consumer may stop early (e.g. unknown format); keep reading for the checksums.
+        if let Some(tx) = &input_tx
+            && tx.send(chunk).is_err()
+        {
+            input_tx = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_and_feeds_every_byte() -> io::Result<()> {
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let progress = Progress::default();
+        let (copy, digests) = with_input(&data[..], true, Some(&progress), |input| {
+            let mut copy = Vec::new();
+            input.read_to_end(&mut copy).map(|_| copy)
+        })?;
+        assert_eq!(copy?, data);
+        assert_eq!(digests.size, data.len() as u64);
+        assert_eq!(progress.bytes(), data.len() as u64);
+        assert_eq!(digests.tail, data[data.len() - TAIL_LEN..]);
+        let md5 = md5::Md5::digest(&data);
+        assert_eq!(digests.md5.map(|m| *m.as_bytes()), Some(md5.into()));
+        Ok(())
+    }
+
+    #[test]
+    fn hashes_everything_even_when_the_consumer_stops_early() -> io::Result<()> {
+        let data = vec![7u8; 5 * CHUNK_SIZE + 3];
+        let ((), digests) = with_input(&data[..], true, None, |_input| ())?;
+        assert_eq!(digests.size, data.len() as u64);
+        let md5 = md5::Md5::digest(&data);
+        assert_eq!(digests.md5.map(|m| *m.as_bytes()), Some(md5.into()));
+        Ok(())
+    }
+
+    #[test]
+    fn a_read_error_is_an_error() {
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk on fire"))
+            }
+        }
+        let result = with_input(Failing, true, None, |input| input.fill_buf().map(<[u8]>::len));
+        assert!(result.is_err());
+    }
+}
