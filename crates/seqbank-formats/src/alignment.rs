@@ -79,17 +79,22 @@ pub(crate) fn validate<R: Read>(
             let Some(header) = read_header(reader.read_header(), findings) else {
                 return Ok(checker.stats);
             };
-            references.check(&header, config.reference_dir.as_deref(), findings);
+            references.learn(&header);
             checker.start(&header);
             for result in reader.records(&header) {
                 match result {
                     Ok(record) => checker.check(&record, &header, findings),
                     Err(e) => {
-                        checker.unreadable(&e, findings);
+                        // A record that needs a missing reference cannot be decoded; the
+                        // missing reference is the finding that explains it.
+                        if !references.report_missing(config.reference_dir.as_deref(), findings) {
+                            checker.unreadable(&e, findings);
+                        }
                         break;
                     }
                 }
             }
+            references.report_missing(config.reference_dir.as_deref(), findings);
         }
         Format::Fastq | Format::Unknown => {}
     }
@@ -421,7 +426,12 @@ struct References {
     by_md5: Arc<HashMap<String, (PathBuf, Vec<u8>)>>,
     /// The CRAM header's reference names → their M5, filled once the header is read.
     header_md5: Arc<Mutex<HashMap<Vec<u8>, String>>>,
+    /// References the decoder asked for and that could not be found, in order.
+    missing: Arc<Mutex<Vec<Vec<u8>>>>,
 }
+
+/// Bases of N added past the end of each CRAM reference for reads that overhang it.
+const REFERENCE_PADDING: usize = 1 << 16;
 
 const FASTA_EXTENSIONS: &[&str] = &["fa", "fasta", "fna", "fas", "ref"];
 
@@ -445,32 +455,38 @@ impl References {
                 }
             }
         }
-        Self { by_md5: Arc::new(by_md5), header_md5: Arc::default() }
+        Self { by_md5: Arc::new(by_md5), header_md5: Arc::default(), missing: Arc::default() }
     }
 
-    fn check(&self, header: &sam::Header, dir: Option<&Path>, findings: &mut Findings) {
+    fn learn(&self, header: &sam::Header) {
         let mut header_md5 = self.header_md5.lock().unwrap_or_else(PoisonError::into_inner);
         for (name, sq) in header.reference_sequences() {
-            let md5 = sq.other_fields().get(&sq_tag::MD5_CHECKSUM).map(|m| m.to_string().to_ascii_lowercase());
-            if let Some(md5) = &md5 {
-                header_md5.insert(name.to_vec(), md5.clone());
-            }
-            let found = md5.as_ref().is_some_and(|m| self.by_md5.contains_key(m));
-            if !found {
-                let name = String::from_utf8_lossy(name).into_owned();
-                let dir = dir.map_or_else(|| "no reference folder was given".to_owned(), |d| format!("not found in {}", d.display()));
-                findings.push(
-                    Code::CramReferenceMissing,
-                    || match md5 {
-                        Some(m) => format!("reference {name} (M5 {m}) is {dir}"),
-                        None => format!("reference {name} has no M5 in the header, so it cannot be identified ({dir})"),
-                    },
-                    None,
-                    None,
-                    None,
-                );
+            if let Some(md5) = sq.other_fields().get(&sq_tag::MD5_CHECKSUM) {
+                header_md5.insert(name.to_vec(), md5.to_string().to_ascii_lowercase());
             }
         }
+    }
+
+    /// Adds a finding per reference that was needed and not found; returns whether there were any.
+    fn report_missing(&self, dir: Option<&Path>, findings: &mut Findings) -> bool {
+        let missing = std::mem::take(&mut *self.missing.lock().unwrap_or_else(PoisonError::into_inner));
+        let header_md5 = self.header_md5.lock().unwrap_or_else(PoisonError::into_inner);
+        for name in &missing {
+            let md5 = header_md5.get(name);
+            let name = String::from_utf8_lossy(name);
+            let place = dir.map_or_else(|| "no reference folder was given".to_owned(), |d| format!("not found in {}", d.display()));
+            findings.push(
+                Code::CramReferenceMissing,
+                || match md5 {
+                    Some(m) => format!("reference {name} (M5 {m}) is needed to decode the reads and is {place}"),
+                    None => format!("reference {name} has no M5 in the header, so it cannot be identified ({place})"),
+                },
+                None,
+                None,
+                None,
+            );
+        }
+        !missing.is_empty()
     }
 
     fn adapter(&self) -> ByMd5 {
@@ -504,20 +520,29 @@ impl noodles_fasta::repository::Adapter for ByMd5 {
             return Some(Ok(record.clone()));
         }
         // The adapter is asked by name; the header says which M5 that name must have.
-        let md5 = self
+        let found = self
             .references
             .header_md5
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(name)?
-            .clone();
-        let (path, stored_name) = self.references.by_md5.get(&md5)?.clone();
+            .get(name)
+            .and_then(|md5| self.references.by_md5.get(md5))
+            .cloned();
+        let Some((path, stored_name)) = found else {
+            self.references.missing.lock().unwrap_or_else(PoisonError::into_inner).push(name.to_vec());
+            let name = String::from_utf8_lossy(name);
+            return Some(Err(io::Error::new(io::ErrorKind::NotFound, format!("reference {name} not found"))));
+        };
         let result = (|| {
             let mut reader = noodles_fasta::io::Reader::new(BufReader::new(File::open(&path)?));
             for result in reader.records() {
                 let record = result?;
                 if record.name() == stored_name.as_slice() {
-                    return Ok(record);
+                    // Reads may run past the end of their reference (the conformance suite has
+                    // such a file); as htslib does, the bases past the end read as N.
+                    let mut bases = record.sequence().as_ref().to_vec();
+                    bases.resize(bases.len() + REFERENCE_PADDING, b'N');
+                    return Ok(noodles_fasta::Record::new(record.definition().clone(), bases.into()));
                 }
             }
             Err(io::Error::new(io::ErrorKind::NotFound, "reference sequence vanished"))

@@ -153,7 +153,7 @@ codes! {
     SamHeaderInvalid => "sam.header_invalid", Error,
         "The SAM header is malformed.",
         "Fix the header line named in the message (`samtools view -H` shows it); header lines are tab-separated TAG:VALUE fields.";
-    SamNoRecords => "sam.no_records", Error,
+    SamNoRecords => "sam.no_records", Warning,
         "The file has a header but no reads.",
         "Check that the right file was uploaded.";
     SamRecordInvalid => "sam.record_invalid", Error,
@@ -162,8 +162,8 @@ codes! {
     SamReferenceUnknown => "sam.reference_unknown", Error,
         "A record names a reference sequence that is not in the header.",
         "Every reference used by a record needs an @SQ line; re-create the header with `samtools reheader`.";
-    SamPositionOutOfRange => "sam.position_out_of_range", Error,
-        "An alignment starts or ends beyond the end of its reference sequence.",
+    SamPositionOutOfRange => "sam.position_out_of_range", Warning,
+        "An alignment starts or ends beyond the end of its reference sequence (a warning, as in the SAM conformance suite).",
         "The header's @SQ LN does not match the reference the reads were aligned to; realign or fix the header.";
     SamCigarLengthMismatch => "sam.cigar_length_mismatch", Error,
         "The CIGAR's query length differs from the sequence length.",

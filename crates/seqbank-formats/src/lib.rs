@@ -40,6 +40,7 @@ mod source;
 
 use std::{
     io::{self, BufRead, Read},
+    panic::{self, AssertUnwindSafe},
     path::PathBuf,
     sync::Arc,
 };
@@ -195,8 +196,22 @@ fn validate_input(
             report.duplicates = candidates;
         }
         Format::Sam | Format::Bam | Format::Cram => {
-            let stats = alignment::validate(format, io::Cursor::new(&prefix).chain(&mut decoder), config, &mut findings)?;
-            report.stats = Some(stats);
+            // noodles is trusted to report malformed data as errors, but a decoder panic must
+            // still end as a finding, never as a crashed validation.
+            let reader = io::Cursor::new(&prefix).chain(&mut decoder);
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+                alignment::validate(format, reader, config, &mut findings)
+            }));
+            match outcome {
+                Ok(stats) => report.stats = Some(stats?),
+                Err(_) => findings.push(
+                    Code::SamRecordInvalid,
+                    || "the file is malformed in a way the decoder could not handle; validation stopped".into(),
+                    None,
+                    None,
+                    None,
+                ),
+            }
         }
         Format::Unknown if prefix.is_empty() => findings.push(
             Code::InputEmpty,
