@@ -1,1 +1,3 @@
-//! CLI tests.
+//! End-to-end tests of the `seqbank` binary.
+
+mod validate;
