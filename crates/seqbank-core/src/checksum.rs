@@ -90,7 +90,9 @@ mod tests {
 
     #[test]
     fn md5_round_trips_through_hex() {
-        let md5: Md5 = "D41D8CD98F00B204E9800998ECF8427E".parse().expect("valid hex");
+        let md5: Md5 = "D41D8CD98F00B204E9800998ECF8427E"
+            .parse()
+            .expect("valid hex");
         assert_eq!(md5.to_string(), "d41d8cd98f00b204e9800998ecf8427e");
         assert!("d41d8cd98f00b204e9800998ecf8427".parse::<Md5>().is_err());
         assert!("g41d8cd98f00b204e9800998ecf8427e".parse::<Md5>().is_err());

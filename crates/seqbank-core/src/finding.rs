@@ -154,7 +154,10 @@ mod tests {
             .with_line(3)
             .with_record(1)
             .with_offset(10);
-        assert_eq!(finding.to_string(), "warning x.y line 3 record 1 offset 10: odd");
+        assert_eq!(
+            finding.to_string(),
+            "warning x.y line 3 record 1 offset 10: odd"
+        );
         assert!(!finding.severity().is_error());
     }
 }

@@ -106,7 +106,13 @@ fn read_header(result: io::Result<sam::Header>, findings: &mut Findings) -> Opti
     match result {
         Ok(header) => Some(header),
         Err(e) => {
-            findings.push(Code::SamHeaderInvalid, || format!("invalid header: {}", chain(&e)), None, None, None);
+            findings.push(
+                Code::SamHeaderInvalid,
+                || format!("invalid header: {}", chain(&e)),
+                None,
+                None,
+                None,
+            );
             None
         }
     }
@@ -190,7 +196,12 @@ impl<'c> Checker<'c> {
         let record = self.records + 1;
         findings.push(
             Code::SamRecordInvalid,
-            || format!("record {record} cannot be read: {}; validation stopped here", chain(error)),
+            || {
+                format!(
+                    "record {record} cannot be read: {}; validation stopped here",
+                    chain(error)
+                )
+            },
             Some(record),
             None,
             None,
@@ -206,13 +217,19 @@ impl<'c> Checker<'c> {
     ) -> Option<Flags> {
         self.records += 1;
         let n = self.records;
-        if n % (1 << 16) == 0
+        if n.is_multiple_of(1 << 16)
             && let Some(progress) = &self.config.progress
         {
             progress.add_records(1 << 16);
         }
         let invalid = |findings: &mut Findings, what: &str, e: &io::Error| {
-            findings.push(Code::SamRecordInvalid, || format!("invalid {what}: {}", chain(e)), Some(n), None, None);
+            findings.push(
+                Code::SamRecordInvalid,
+                || format!("invalid {what}: {}", chain(e)),
+                Some(n),
+                None,
+                None,
+            );
         };
         let flags = match record.flags() {
             Ok(flags) => flags,
@@ -226,7 +243,13 @@ impl<'c> Checker<'c> {
         let reference_id = match record.reference_sequence_id(header).transpose() {
             Ok(id) => id,
             Err(e) => {
-                findings.push(Code::SamReferenceUnknown, || format!("RNAME is not in the header: {}", chain(&e)), Some(n), None, None);
+                findings.push(
+                    Code::SamReferenceUnknown,
+                    || format!("RNAME is not in the header: {}", chain(&e)),
+                    Some(n),
+                    None,
+                    None,
+                );
                 return None;
             }
         };
@@ -235,7 +258,12 @@ impl<'c> Checker<'c> {
         {
             findings.push(
                 Code::SamReferenceUnknown,
-                || format!("reference id {id} is not in the header, which has {} references", references.len()),
+                || {
+                    format!(
+                        "reference id {id} is not in the header, which has {} references",
+                        references.len()
+                    )
+                },
                 Some(n),
                 None,
                 None,
@@ -261,13 +289,18 @@ impl<'c> Checker<'c> {
         }
 
         if let (Some(id), Some(start)) = (reference_id, start) {
-            let (name, sq) = references.get_index(id).expect("reference id checked above");
+            let (name, sq) = references
+                .get_index(id)
+                .expect("reference id checked above");
             let length = sq.length().get();
             let start = usize::from(start);
             let end = if flags.is_unmapped() || self.circular[id] {
                 start
             } else {
-                record.cigar().alignment_span().map_or(start, |span| start + span.max(1) - 1)
+                record
+                    .cigar()
+                    .alignment_span()
+                    .map_or(start, |span| start + span.max(1) - 1)
             };
             if start > length || end > length {
                 findings.push(
@@ -286,7 +319,10 @@ impl<'c> Checker<'c> {
         }
 
         if self.coordinate_sorted {
-            let key = (reference_id.unwrap_or(usize::MAX), start.map_or(0, usize::from));
+            let key = (
+                reference_id.unwrap_or(usize::MAX),
+                start.map_or(0, usize::from),
+            );
             if key < self.last_key {
                 findings.push(
                     Code::SamSortOrderViolated,
@@ -354,7 +390,12 @@ impl<'c> Checker<'c> {
         Some(flags)
     }
 
-    fn check(&mut self, record: &impl sam::alignment::Record, header: &sam::Header, findings: &mut Findings) {
+    fn check(
+        &mut self,
+        record: &impl sam::alignment::Record,
+        header: &sam::Header,
+        findings: &mut Findings,
+    ) {
         if self.check_fields(record, header, findings).is_none() {
             return;
         }
@@ -378,7 +419,12 @@ impl<'c> Checker<'c> {
         self.quality_bases += count;
     }
 
-    fn check_bam(&mut self, record: &noodles_bam::Record, header: &sam::Header, findings: &mut Findings) {
+    fn check_bam(
+        &mut self,
+        record: &noodles_bam::Record,
+        header: &sam::Header,
+        findings: &mut Findings,
+    ) {
         if self.check_fields(record, header, findings).is_none() {
             return;
         }
@@ -407,7 +453,13 @@ impl<'c> Checker<'c> {
 
     fn finish(&mut self, findings: &mut Findings) {
         if self.records == 0 && !findings.has(Code::SamRecordInvalid) {
-            findings.push(Code::SamNoRecords, || "the file has a header but no reads".into(), None, None, None);
+            findings.push(
+                Code::SamNoRecords,
+                || "the file has a header but no reads".into(),
+                None,
+                None,
+                None,
+            );
         }
         self.stats.quality_sum = self.quality_sum;
         self.stats.quality_bases = self.quality_bases;
@@ -441,7 +493,8 @@ impl References {
         if let Some(dir) = dir
             && let Ok(entries) = std::fs::read_dir(dir)
         {
-            let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            let mut paths: Vec<PathBuf> =
+                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
             paths.sort();
             for path in paths {
                 let is_fasta = path
@@ -455,11 +508,18 @@ impl References {
                 }
             }
         }
-        Self { by_md5: Arc::new(by_md5), header_md5: Arc::default(), missing: Arc::default() }
+        Self {
+            by_md5: Arc::new(by_md5),
+            header_md5: Arc::default(),
+            missing: Arc::default(),
+        }
     }
 
     fn learn(&self, header: &sam::Header) {
-        let mut header_md5 = self.header_md5.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut header_md5 = self
+            .header_md5
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         for (name, sq) in header.reference_sequences() {
             if let Some(md5) = sq.other_fields().get(&sq_tag::MD5_CHECKSUM) {
                 header_md5.insert(name.to_vec(), md5.to_string().to_ascii_lowercase());
@@ -469,12 +529,19 @@ impl References {
 
     /// Adds a finding per reference that was needed and not found; returns whether there were any.
     fn report_missing(&self, dir: Option<&Path>, findings: &mut Findings) -> bool {
-        let missing = std::mem::take(&mut *self.missing.lock().unwrap_or_else(PoisonError::into_inner));
-        let header_md5 = self.header_md5.lock().unwrap_or_else(PoisonError::into_inner);
+        let missing =
+            std::mem::take(&mut *self.missing.lock().unwrap_or_else(PoisonError::into_inner));
+        let header_md5 = self
+            .header_md5
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         for name in &missing {
             let md5 = header_md5.get(name);
             let name = String::from_utf8_lossy(name);
-            let place = dir.map_or_else(|| "no reference folder was given".to_owned(), |d| format!("not found in {}", d.display()));
+            let place = dir.map_or_else(
+                || "no reference folder was given".to_owned(),
+                |d| format!("not found in {}", d.display()),
+            );
             findings.push(
                 Code::CramReferenceMissing,
                 || match md5 {
@@ -490,7 +557,10 @@ impl References {
     }
 
     fn adapter(&self) -> ByMd5 {
-        ByMd5 { references: self.clone(), names: HashMap::new() }
+        ByMd5 {
+            references: self.clone(),
+            names: HashMap::new(),
+        }
     }
 }
 
@@ -502,8 +572,14 @@ fn index_fasta(path: &Path, by_md5: &mut HashMap<String, (PathBuf, Vec<u8>)>) ->
         for chunk in record.sequence().as_ref().chunks(1 << 16) {
             hasher.update(chunk.to_ascii_uppercase());
         }
-        let md5: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        by_md5.entry(md5).or_insert_with(|| (path.to_owned(), record.name().to_vec()));
+        let md5: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        by_md5
+            .entry(md5)
+            .or_insert_with(|| (path.to_owned(), record.name().to_vec()));
     }
     Ok(())
 }
@@ -529,9 +605,16 @@ impl noodles_fasta::repository::Adapter for ByMd5 {
             .and_then(|md5| self.references.by_md5.get(md5))
             .cloned();
         let Some((path, stored_name)) = found else {
-            self.references.missing.lock().unwrap_or_else(PoisonError::into_inner).push(name.to_vec());
+            self.references
+                .missing
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(name.to_vec());
             let name = String::from_utf8_lossy(name);
-            return Some(Err(io::Error::new(io::ErrorKind::NotFound, format!("reference {name} not found"))));
+            return Some(Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("reference {name} not found"),
+            )));
         };
         let result = (|| {
             let mut reader = noodles_fasta::io::Reader::new(BufReader::new(File::open(&path)?));
@@ -542,10 +625,16 @@ impl noodles_fasta::repository::Adapter for ByMd5 {
                     // such a file); as htslib does, the bases past the end read as N.
                     let mut bases = record.sequence().as_ref().to_vec();
                     bases.resize(bases.len() + REFERENCE_PADDING, b'N');
-                    return Ok(noodles_fasta::Record::new(record.definition().clone(), bases.into()));
+                    return Ok(noodles_fasta::Record::new(
+                        record.definition().clone(),
+                        bases.into(),
+                    ));
                 }
             }
-            Err(io::Error::new(io::ErrorKind::NotFound, "reference sequence vanished"))
+            Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "reference sequence vanished",
+            ))
         })();
         if let Ok(record) = &result {
             self.names.insert(name.to_vec(), record.clone());

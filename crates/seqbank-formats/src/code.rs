@@ -195,7 +195,13 @@ mod tests {
         for name in &names {
             let (prefix, rest) = name.split_once('.').expect("a code has a prefix");
             assert!(!prefix.is_empty() && !rest.is_empty(), "{name}");
-            assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'_' || b.is_ascii_digit()), "{name}");
+            assert!(
+                name.bytes().all(|b| b.is_ascii_lowercase()
+                    || b == b'.'
+                    || b == b'_'
+                    || b.is_ascii_digit()),
+                "{name}"
+            );
         }
         names.sort_unstable();
         names.dedup();

@@ -21,7 +21,8 @@ pub(crate) fn detect(head: &[u8]) -> Compression {
         } else {
             Compression::Gzip
         }
-    } else if head.starts_with(BZIP2_MAGIC) && head.get(3).is_some_and(|b| (b'1'..=b'9').contains(b))
+    } else if head.starts_with(BZIP2_MAGIC)
+        && head.get(3).is_some_and(|b| (b'1'..=b'9').contains(b))
     {
         Compression::Bzip2
     } else {
@@ -53,7 +54,7 @@ enum Inner<'a> {
 /// gzip members one after another; anything after the last member that is not a member is
 /// trailing garbage (flate2's `MultiGzDecoder` cannot tell that from a corrupt header).
 enum Gzip<'a> {
-    Member(flate2::bufread::GzDecoder<&'a mut Input>),
+    Member(Box<flate2::bufread::GzDecoder<&'a mut Input>>),
     Between(&'a mut Input),
     Done,
 }
@@ -62,11 +63,16 @@ impl<'a> Decoder<'a> {
     pub(crate) fn new(input: &'a mut Input, compression: Compression) -> Self {
         let inner = match compression {
             Compression::None => Inner::Plain(input),
-            Compression::Gzip => Inner::Gzip(Gzip::Member(flate2::bufread::GzDecoder::new(input))),
+            Compression::Gzip => Inner::Gzip(Gzip::Member(Box::new(
+                flate2::bufread::GzDecoder::new(input),
+            ))),
             Compression::Bgzf => Inner::Bgzf(Box::new(noodles_bgzf::io::Reader::new(input))),
             Compression::Bzip2 => Inner::Bzip2(bzip2::bufread::MultiBzDecoder::new(input)),
         };
-        Self { inner, problem: None }
+        Self {
+            inner,
+            problem: None,
+        }
     }
 
     fn input_offset(&self) -> u64 {
@@ -93,14 +99,22 @@ impl<'a> Decoder<'a> {
             ),
             Some(Problem::Truncated { offset }) => findings.push(
                 Code::CompressionTruncated,
-                || format!("the compressed stream ends early, at byte {offset}, before its end marker"),
+                || {
+                    format!(
+                        "the compressed stream ends early, at byte {offset}, before its end marker"
+                    )
+                },
                 None,
                 None,
                 Some(*offset),
             ),
             Some(Problem::TrailingGarbage { offset }) => findings.push(
                 Code::CompressionTrailingGarbage,
-                || format!("bytes from offset {offset} on are not compressed data and were not read"),
+                || {
+                    format!(
+                        "bytes from offset {offset} on are not compressed data and were not read"
+                    )
+                },
                 None,
                 None,
                 Some(*offset),
@@ -131,7 +145,7 @@ impl<'a> Decoder<'a> {
                         if head.is_empty() {
                             return Ok(0);
                         } else if head.starts_with(&GZIP_MAGIC) || head == [GZIP_MAGIC[0]] {
-                            *gzip = Gzip::Member(flate2::bufread::GzDecoder::new(input));
+                            *gzip = Gzip::Member(Box::new(flate2::bufread::GzDecoder::new(input)));
                         } else {
                             let offset = input.offset();
                             self.problem = Some(Problem::TrailingGarbage { offset });
@@ -158,7 +172,10 @@ impl Read for Decoder<'_> {
                 self.problem = Some(if e.kind() == io::ErrorKind::UnexpectedEof {
                     Problem::Truncated { offset }
                 } else {
-                    Problem::Corrupt { offset, message: e.to_string() }
+                    Problem::Corrupt {
+                        offset,
+                        message: e.to_string(),
+                    }
                 });
                 Ok(0)
             }
@@ -183,10 +200,17 @@ mod tests {
             let compression = detect(input.fill_buf().expect("in memory"));
             let mut decoder = Decoder::new(input, compression);
             let mut out = Vec::new();
-            decoder.read_to_end(&mut out).expect("decoder never fails on data");
+            decoder
+                .read_to_end(&mut out)
+                .expect("decoder never fails on data");
             let mut findings = Findings::new(10);
             decoder.report(&mut findings);
-            let codes = findings.into_parts().0.iter().map(|f| f.code().to_owned()).collect();
+            let codes = findings
+                .into_parts()
+                .0
+                .iter()
+                .map(|f| f.code().to_owned())
+                .collect();
             (out, codes)
         })
         .expect("in memory");
@@ -211,7 +235,13 @@ mod tests {
     fn garbage_after_gzip_is_a_finding() {
         let mut bytes = gzip(b"hello");
         bytes.extend_from_slice(b"not gzip at all");
-        assert_eq!(decode(&bytes), (b"hello".to_vec(), vec!["compression.trailing_garbage".to_owned()]));
+        assert_eq!(
+            decode(&bytes),
+            (
+                b"hello".to_vec(),
+                vec!["compression.trailing_garbage".to_owned()]
+            )
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ use self::{
     name::NameStyle,
 };
 use crate::{
-    BasePolicy, Code, Config, Format, QualityEncoding, Report, ReadStats, report::Findings,
+    BasePolicy, Code, Config, Format, QualityEncoding, ReadStats, Report, report::Findings,
 };
 
 /// Validates a FASTQ file (plain, gzip, BGZF or bzip2), whatever its name says.
@@ -76,7 +76,11 @@ pub(crate) struct PairSink {
 
 impl PairSink {
     pub(crate) fn new(tx: SyncSender<NameChunk>) -> Self {
-        Self { tx, chunk: NameChunk::default(), open: true }
+        Self {
+            tx,
+            chunk: NameChunk::default(),
+            open: true,
+        }
     }
 
     fn push(&mut self, name: &[u8]) {
@@ -205,7 +209,13 @@ impl<'a> Lines<'a> {
 
 /// Everything else: wrapped records, missing lines, junk, the last record of the file.
 fn parse_slow(b: &[u8], eof: bool) -> Parsed<'_> {
-    let mut lines = Lines { b, pos: 0, eof, missing_final_newline: false, crlf: false };
+    let mut lines = Lines {
+        b,
+        pos: 0,
+        eof,
+        missing_final_newline: false,
+        crlf: false,
+    };
     let header = match lines.next() {
         Err(()) => return Parsed::NeedMore,
         Ok(None) => return Parsed::NeedMore,
@@ -443,7 +453,12 @@ fn scan_quality(quality: &[u8]) -> QualityScan {
             *total += u64::from(count);
         }
     }
-    QualityScan { sum, min, max, at_least }
+    QualityScan {
+        sum,
+        min,
+        max,
+        at_least,
+    }
 }
 
 /// The first place where a base class appears in a file.
@@ -541,7 +556,12 @@ impl<'c> Validator<'c> {
             let limit = self.config.max_name_length;
             self.findings.push(
                 Code::FastqNameTooLong,
-                || format!("read name is {} characters long; at most {limit} are accepted", name.len()),
+                || {
+                    format!(
+                        "read name is {} characters long; at most {limit} are accepted",
+                        name.len()
+                    )
+                },
                 Some(record),
                 Some(line),
                 None,
@@ -651,7 +671,13 @@ impl<'c> Validator<'c> {
         if let Some((position, c)) = invalid {
             self.findings.push(
                 Code::FastqInvalidBase,
-                || format!("base {} is {}, not a nucleotide code", position + 1, describe_byte(c)),
+                || {
+                    format!(
+                        "base {} is {}, not a nucleotide code",
+                        position + 1,
+                        describe_byte(c)
+                    )
+                },
                 Some(record),
                 Some(line + 1),
                 None,
@@ -669,7 +695,13 @@ impl<'c> Validator<'c> {
                 .map_or((0, 0), |(i, &c)| (i, c));
             self.findings.push(
                 Code::FastqQualityOutOfRange,
-                || format!("quality character {} is {}, outside '!' to '~'", position + 1, describe_byte(c)),
+                || {
+                    format!(
+                        "quality character {} is {}, outside '!' to '~'",
+                        position + 1,
+                        describe_byte(c)
+                    )
+                },
                 Some(record),
                 Some(line + 3),
                 None,
@@ -690,7 +722,13 @@ impl<'c> Validator<'c> {
             pair.flush();
         }
         if let Some((record, line)) = self.crlf {
-            self.findings.push(Code::FastqCrlfLineEndings, || "lines end with CR LF".into(), Some(record), Some(line), None);
+            self.findings.push(
+                Code::FastqCrlfLineEndings,
+                || "lines end with CR LF".into(),
+                Some(record),
+                Some(line),
+                None,
+            );
         }
         if let Some((record, line)) = self.multiline {
             self.findings.push(
@@ -711,12 +749,23 @@ impl<'c> Validator<'c> {
             );
         }
         let lowercase = self.lowercase;
-        self.policy(self.config.lowercase, Code::FastqLowercaseBases, lowercase, "lower-case");
+        self.policy(
+            self.config.lowercase,
+            Code::FastqLowercaseBases,
+            lowercase,
+            "lower-case",
+        );
         let gaps = self.gaps;
         self.policy(self.config.gaps, Code::FastqGapBases, gaps, "'.' or '-'");
 
         if self.records == 0 && !self.stopped_at_too_long {
-            self.findings.push(Code::FastqNoReads, || "the file contains no reads".into(), None, None, None);
+            self.findings.push(
+                Code::FastqNoReads,
+                || "the file contains no reads".into(),
+                None,
+                None,
+                None,
+            );
         }
         let bases = self.stats.bases;
         if bases > 0 && self.non_acgtu as f64 > self.config.max_non_acgt_fraction * bases as f64 {
@@ -802,8 +851,15 @@ impl<'c> Validator<'c> {
         if seen.count == 0 || policy == BasePolicy::Allow {
             return;
         }
-        let severity = if policy == BasePolicy::Reject { Severity::Error } else { code.severity() };
-        let message = format!("{} bases are {what}; the first in record {}", seen.count, seen.record);
+        let severity = if policy == BasePolicy::Reject {
+            Severity::Error
+        } else {
+            code.severity()
+        };
+        let message = format!(
+            "{} bases are {what}; the first in record {}",
+            seen.count, seen.record
+        );
         self.findings.add(code, || {
             Finding::new(code.as_str(), severity, message)
                 .with_hint(code.hint())
@@ -836,7 +892,7 @@ impl Sink for Validator<'_> {
         if record.missing_final_newline && record.problem.is_none() {
             self.missing_final_newline = Some((number, line + record.lines - 1));
         }
-        if number % PROGRESS_EVERY == 0
+        if number.is_multiple_of(PROGRESS_EVERY)
             && let Some(progress) = &self.config.progress
         {
             progress.add_records(PROGRESS_EVERY);
@@ -868,7 +924,12 @@ impl Sink for Validator<'_> {
             Some(Structure::SeparatorMissing) => {
                 self.findings.push(
                     Code::FastqSeparatorMissing,
-                    || format!("no '+' line after the bases; the next record starts at line {}", self.line),
+                    || {
+                        format!(
+                            "no '+' line after the bases; the next record starts at line {}",
+                            self.line
+                        )
+                    },
                     Some(number),
                     Some(line),
                     Some(offset),
@@ -881,7 +942,13 @@ impl Sink for Validator<'_> {
         let (sequence, quality) = (&record.sequence[..], &record.quality[..]);
         self.stats.add_length(sequence.len() as u64);
         if sequence.is_empty() {
-            self.findings.push(Code::FastqSequenceEmpty, || "the read has no bases".into(), Some(number), Some(line + 1), Some(offset));
+            self.findings.push(
+                Code::FastqSequenceEmpty,
+                || "the read has no bases".into(),
+                Some(number),
+                Some(line + 1),
+                Some(offset),
+            );
         } else if quality.is_empty() {
             self.findings.push(
                 Code::FastqQualityMissing,
@@ -916,7 +983,9 @@ impl Sink for Validator<'_> {
         if std::mem::replace(&mut self.in_junk, true) {
             return;
         }
-        let shown = String::from_utf8_lossy(&line_bytes[..line_bytes.len().min(40)]).trim_end().to_owned();
+        let shown = String::from_utf8_lossy(&line_bytes[..line_bytes.len().min(40)])
+            .trim_end()
+            .to_owned();
         self.findings.push(
             Code::FastqHeaderMissingAt,
             || format!("expected a header line starting with '@', found '{shown}'; skipped to the next '@' line"),
@@ -930,7 +999,12 @@ impl Sink for Validator<'_> {
         self.stopped_at_too_long = true;
         self.findings.push(
             Code::FastqRecordTooLong,
-            || format!("record {} is larger than {limit} bytes; validation stopped here", self.records + 1),
+            || {
+                format!(
+                    "record {} is larger than {limit} bytes; validation stopped here",
+                    self.records + 1
+                )
+            },
             Some(self.records + 1),
             Some(self.line),
             Some(offset),
@@ -955,7 +1029,10 @@ impl Sink for Confirmer<'_> {
         let name_end = memchr::memchr2(b' ', b'\t', record.header).unwrap_or(record.header.len());
         let name = &record.header[..name_end];
         if !name.is_empty() && self.candidates.fingerprints.contains(&fingerprint(name)) {
-            let entry = self.names.entry(name.to_vec()).or_insert((self.records, line, 0, 0));
+            let entry = self
+                .names
+                .entry(name.to_vec())
+                .or_insert((self.records, line, 0, 0));
             entry.3 += 1;
             if entry.3 == 2 {
                 entry.2 = self.records;
@@ -978,9 +1055,18 @@ pub(crate) fn confirm<R: Read>(
     candidates: &Candidates,
     config: &Config,
 ) -> io::Result<Findings> {
-    let mut confirmer = Confirmer { candidates, records: 0, line: 1, names: HashMap::new() };
+    let mut confirmer = Confirmer {
+        candidates,
+        records: 0,
+        line: 1,
+        names: HashMap::new(),
+    };
     parse(reader, prefix, config.max_record_bytes, &mut confirmer)?;
-    let mut duplicates: Vec<_> = confirmer.names.into_iter().filter(|(_, v)| v.3 > 1).collect();
+    let mut duplicates: Vec<_> = confirmer
+        .names
+        .into_iter()
+        .filter(|(_, v)| v.3 > 1)
+        .collect();
     duplicates.sort_by_key(|(_, v)| v.2);
     let mut findings = Findings::new(config.max_findings_per_code);
     for (name, (first, _first_line, second, count)) in duplicates {
@@ -1001,7 +1087,12 @@ pub(crate) fn confirm<R: Read>(
     if candidates.overflowed {
         findings.push(
             Code::FastqDuplicateName,
-            || format!("more than {} distinct read names repeat; only those were checked", duplicates::MAX_CANDIDATES),
+            || {
+                format!(
+                    "more than {} distinct read names repeat; only those were checked",
+                    duplicates::MAX_CANDIDATES
+                )
+            },
             None,
             None,
             None,
@@ -1016,7 +1107,11 @@ mod tests {
 
     fn codes(data: &[u8]) -> Vec<String> {
         let report = validate(data, &Config::default()).expect("in memory");
-        report.findings().iter().map(|f| format!("{}@{:?}", f.code(), f.record())).collect()
+        report
+            .findings()
+            .iter()
+            .map(|f| format!("{}@{:?}", f.code(), f.record()))
+            .collect()
     }
 
     #[test]
@@ -1026,12 +1121,30 @@ mod tests {
 
     #[test]
     fn finds_structural_problems() {
-        assert_eq!(codes(b"@a\nACGT\n+\nI#I\n"), ["fastq.quality_length_mismatch@Some(1)"]);
-        assert_eq!(codes(b"@a\nACGT\n+\nII#I\n@b\nAC"), ["fastq.truncated_record@Some(2)"]);
-        assert_eq!(codes(b"@a\nACGT\n+\nII#I"), ["fastq.missing_final_newline@Some(1)"]);
-        assert_eq!(codes(b"@a\nAC\nGT\n+\n#I\nII\n"), ["fastq.multiline@Some(1)"]);
-        assert_eq!(codes(b"@a\nACGT\n@b\nACGT\n+\nII#I\n"), ["fastq.separator_missing@Some(1)"]);
-        assert_eq!(codes(b"junk\nmore\n@a\nACGT\n+\nII#I\n"), ["fastq.header_missing_at@Some(1)"]);
+        assert_eq!(
+            codes(b"@a\nACGT\n+\nI#I\n"),
+            ["fastq.quality_length_mismatch@Some(1)"]
+        );
+        assert_eq!(
+            codes(b"@a\nACGT\n+\nII#I\n@b\nAC"),
+            ["fastq.truncated_record@Some(2)"]
+        );
+        assert_eq!(
+            codes(b"@a\nACGT\n+\nII#I"),
+            ["fastq.missing_final_newline@Some(1)"]
+        );
+        assert_eq!(
+            codes(b"@a\nAC\nGT\n+\n#I\nII\n"),
+            ["fastq.multiline@Some(1)"]
+        );
+        assert_eq!(
+            codes(b"@a\nACGT\n@b\nACGT\n+\nII#I\n"),
+            ["fastq.separator_missing@Some(1)"]
+        );
+        assert_eq!(
+            codes(b"junk\nmore\n@a\nACGT\n+\nII#I\n"),
+            ["fastq.header_missing_at@Some(1)"]
+        );
         assert_eq!(codes(b""), ["input.empty@None"]);
         assert_eq!(codes(b"@a\nACGT\n"), ["fastq.truncated_record@Some(1)"]);
     }
@@ -1040,7 +1153,10 @@ mod tests {
     fn scans_count_like_a_naive_loop() {
         let sequence = b"ACGTNNGGCCAT".repeat(50);
         let (gc, n, plain) = scan_bases(&sequence);
-        assert_eq!(gc, sequence.iter().filter(|&&c| c == b'G' || c == b'C').count() as u64);
+        assert_eq!(
+            gc,
+            sequence.iter().filter(|&&c| c == b'G' || c == b'C').count() as u64
+        );
         assert_eq!(n, 100);
         assert!(plain);
         assert!(!scan_bases(b"ACGR").2);
@@ -1048,6 +1164,9 @@ mod tests {
         let scan = scan_quality(&quality);
         assert_eq!(scan.sum, quality.iter().map(|&c| u64::from(c)).sum::<u64>());
         assert_eq!((scan.min, scan.max), (33, 126));
-        assert_eq!(scan.at_least[1], quality.iter().filter(|&&c| c >= 63).count() as u64);
+        assert_eq!(
+            scan.at_least[1],
+            quality.iter().filter(|&&c| c >= 63).count() as u64
+        );
     }
 }

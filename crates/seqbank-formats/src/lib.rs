@@ -133,10 +133,12 @@ pub(crate) fn validate_as<R: Read + Send>(
     forced: Option<Format>,
     pair: Option<PairSink>,
 ) -> io::Result<Report> {
-    let (result, digests) =
-        source::with_input(reader, config.checksums, config.progress.as_deref(), |input| {
-            validate_input(input, config, forced, pair)
-        })?;
+    let (result, digests) = source::with_input(
+        reader,
+        config.checksums,
+        config.progress.as_deref(),
+        |input| validate_input(input, config, forced, pair),
+    )?;
     let (mut report, mut findings) = result?;
     report.size = digests.size;
     report.md5 = digests.md5;
@@ -163,19 +165,36 @@ fn validate_input(
     let mut findings = Findings::new(config.max_findings_per_code);
     let head = input.fill_buf()?;
     if head.is_empty() {
-        findings.push(Code::InputEmpty, || "the file is empty (0 bytes)".into(), None, None, None);
-        return Ok((Report::new(forced.unwrap_or(Format::Unknown), Compression::None), findings));
+        findings.push(
+            Code::InputEmpty,
+            || "the file is empty (0 bytes)".into(),
+            None,
+            None,
+            None,
+        );
+        return Ok((
+            Report::new(forced.unwrap_or(Format::Unknown), Compression::None),
+            findings,
+        ));
     }
     let compression = compression::detect(head);
     let mut decoder = Decoder::new(input, compression);
     let mut prefix = Vec::with_capacity(SNIFF_LEN);
-    (&mut decoder).take(SNIFF_LEN as u64).read_to_end(&mut prefix)?;
+    (&mut decoder)
+        .take(SNIFF_LEN as u64)
+        .read_to_end(&mut prefix)?;
     let detected = detect_format(&prefix);
     let format = match forced {
         Some(format) if detected != Format::Unknown && detected != format => {
             findings.push(
                 Code::InputFormatMismatch,
-                || format!("the file was declared {} but its content is {}", format.as_str(), detected.as_str()),
+                || {
+                    format!(
+                        "the file was declared {} but its content is {}",
+                        format.as_str(),
+                        detected.as_str()
+                    )
+                },
                 None,
                 None,
                 None,
@@ -215,14 +234,25 @@ fn validate_input(
         }
         Format::Unknown if prefix.is_empty() => findings.push(
             Code::InputEmpty,
-            || format!("the file decompresses ({}) to no data", compression.as_str()),
+            || {
+                format!(
+                    "the file decompresses ({}) to no data",
+                    compression.as_str()
+                )
+            },
             None,
             None,
             None,
         ),
         Format::Unknown => {
             let what = describe_content(&prefix);
-            findings.push(Code::InputUnknownFormat, || format!("the content is not FASTQ, SAM, BAM or CRAM: {what}"), None, None, Some(0));
+            findings.push(
+                Code::InputUnknownFormat,
+                || format!("the content is not FASTQ, SAM, BAM or CRAM: {what}"),
+                None,
+                None,
+                Some(0),
+            );
         }
     }
     decoder.report(&mut findings);
@@ -235,13 +265,20 @@ fn detect_format(head: &[u8]) -> Format {
         Format::Cram
     } else if head.starts_with(b"BAM\x01") {
         Format::Bam
-    } else if head.len() >= 4 && head[0] == b'@' && head[1].is_ascii_uppercase() && head[2].is_ascii_alphabetic() && head[3] == b'\t' {
+    } else if head.len() >= 4
+        && head[0] == b'@'
+        && head[1].is_ascii_uppercase()
+        && head[2].is_ascii_alphabetic()
+        && head[3] == b'\t'
+    {
         Format::Sam
     } else if head.first() == Some(&b'@') {
         Format::Fastq
     } else {
         let line = head.split(|&b| b == b'\n').next().unwrap_or(head);
-        if line.iter().filter(|&&b| b == b'\t').count() >= 10 && line.iter().all(|b| b.is_ascii() && *b != 0) {
+        if line.iter().filter(|&&b| b == b'\t').count() >= 10
+            && line.iter().all(|b| b.is_ascii() && *b != 0)
+        {
             Format::Sam
         } else {
             Format::Unknown
@@ -250,12 +287,19 @@ fn detect_format(head: &[u8]) -> Format {
 }
 
 fn describe_content(head: &[u8]) -> String {
-    let printable = head.iter().take(512).filter(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()).count();
+    let printable = head
+        .iter()
+        .take(512)
+        .filter(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+        .count();
     if printable * 10 < head.len().min(512) * 9 {
         "it looks like binary data".to_owned()
     } else {
         let line = head.split(|&b| b == b'\n').next().unwrap_or(head);
-        format!("it starts with '{}'", String::from_utf8_lossy(&line[..line.len().min(40)]).trim_end())
+        format!(
+            "it starts with '{}'",
+            String::from_utf8_lossy(&line[..line.len().min(40)]).trim_end()
+        )
     }
 }
 
@@ -265,7 +309,11 @@ impl Report {
     ///
     /// `reader` must yield the same bytes as the first pass. Does nothing when no second pass is
     /// needed.
-    pub fn confirm_duplicates<R: Read + Send>(&mut self, reader: R, config: &Config) -> io::Result<()> {
+    pub fn confirm_duplicates<R: Read + Send>(
+        &mut self,
+        reader: R,
+        config: &Config,
+    ) -> io::Result<()> {
         let Some(candidates) = self.duplicates.take() else {
             return Ok(());
         };
@@ -292,7 +340,10 @@ mod tests {
         assert_eq!(detect_format(b"@r1 1:N:0\nACGT\n"), Format::Fastq);
         assert_eq!(detect_format(b"BAM\x01...."), Format::Bam);
         assert_eq!(detect_format(b"CRAM\x03\x00"), Format::Cram);
-        assert_eq!(detect_format(b"r\t0\t*\t0\t0\t*\t*\t0\t0\tACGT\tII#I\n"), Format::Sam);
+        assert_eq!(
+            detect_format(b"r\t0\t*\t0\t0\t*\t*\t0\t0\tACGT\tII#I\n"),
+            Format::Sam
+        );
         assert_eq!(detect_format(b"\x7fELF\x02\x01"), Format::Unknown);
     }
 
@@ -305,7 +356,11 @@ mod tests {
         assert!(report.is_valid());
         report.confirm_duplicates(&data[..], &config)?;
         assert!(!report.needs_second_pass());
-        let found: Vec<_> = report.findings().iter().map(|f| (f.code(), f.record())).collect();
+        let found: Vec<_> = report
+            .findings()
+            .iter()
+            .map(|f| (f.code(), f.record()))
+            .collect();
         assert_eq!(found, [("fastq.duplicate_name", Some(3))]);
         assert!(!report.is_valid());
         Ok(())

@@ -298,7 +298,11 @@ pub(crate) struct Findings {
 
 impl Findings {
     pub(crate) fn new(cap: usize) -> Self {
-        Self { list: Vec::new(), counts: HashMap::new(), cap: cap.max(1) as u64 }
+        Self {
+            list: Vec::new(),
+            counts: HashMap::new(),
+            cap: cap.max(1) as u64,
+        }
     }
 
     /// Counts one finding of `code`; builds and keeps it only while under the cap.
@@ -478,7 +482,13 @@ mod tests {
     fn findings_are_capped_per_code_and_the_rest_counted() {
         let mut findings = Findings::new(2);
         for i in 0..5 {
-            findings.push(Code::FastqInvalidBase, || format!("bad {i}"), Some(i), None, None);
+            findings.push(
+                Code::FastqInvalidBase,
+                || format!("bad {i}"),
+                Some(i),
+                None,
+                None,
+            );
         }
         findings.push(Code::FastqMultiline, || "wrapped".into(), None, None, None);
         let (list, omitted) = findings.into_parts();

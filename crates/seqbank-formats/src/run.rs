@@ -71,13 +71,21 @@ impl RunReport {
 /// assert_eq!(report.findings()[0].code(), "run.name_mismatch");
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn validate_run<R: Read + Send>(files: Vec<(String, R)>, config: &Config) -> io::Result<RunReport> {
+pub fn validate_run<R: Read + Send>(
+    files: Vec<(String, R)>,
+    config: &Config,
+) -> io::Result<RunReport> {
     let labels: Vec<String> = files.iter().map(|(label, _)| label.clone()).collect();
     let mut findings = Findings::new(config.max_findings_per_code);
     if files.len() > MAX_RUN_FILES {
         findings.push(
             Code::RunTooManyFiles,
-            || format!("{} files were given for one run; at most {MAX_RUN_FILES} are accepted", files.len()),
+            || {
+                format!(
+                    "{} files were given for one run; at most {MAX_RUN_FILES} are accepted",
+                    files.len()
+                )
+            },
             None,
             None,
             None,
@@ -96,27 +104,53 @@ pub fn validate_run<R: Read + Send>(files: Vec<(String, R)>, config: &Config) ->
             } else {
                 None
             };
-            handles.push(scope.spawn(move || crate::validate_as(reader, config, config.format, sink)));
+            handles
+                .push(scope.spawn(move || crate::validate_as(reader, config, config.format, sink)));
         }
         let divergence = compare(receivers);
         let reports: io::Result<Vec<Report>> = handles
             .into_iter()
-            .map(|h| h.join().map_err(|_| io::Error::other("validation thread panicked"))?)
+            .map(|h| {
+                h.join()
+                    .map_err(|_| io::Error::other("validation thread panicked"))?
+            })
             .collect();
         reports.map(|r| (r, divergence))
     })?;
 
     let formats: Vec<Format> = reports.iter().map(Report::format).collect();
     if formats.windows(2).any(|w| w[0] != w[1]) {
-        let list: Vec<String> = labels.iter().zip(&formats).map(|(l, f)| format!("{l} is {}", f.as_str())).collect();
-        findings.push(Code::RunFormatMismatch, || list.join(", "), None, None, None);
+        let list: Vec<String> = labels
+            .iter()
+            .zip(&formats)
+            .map(|(l, f)| format!("{l} is {}", f.as_str()))
+            .collect();
+        findings.push(
+            Code::RunFormatMismatch,
+            || list.join(", "),
+            None,
+            None,
+            None,
+        );
     } else if pairing && formats.first() == Some(&Format::Fastq) {
-        let counts: Vec<u64> = reports.iter().map(|r| r.stats().map_or(0, |s| s.reads())).collect();
+        let counts: Vec<u64> = reports
+            .iter()
+            .map(|r| r.stats().map_or(0, |s| s.reads()))
+            .collect();
         if counts.windows(2).any(|w| w[0] != w[1]) {
-            let list: Vec<String> = labels.iter().zip(&counts).map(|(l, n)| format!("{l} has {n}")).collect();
+            let list: Vec<String> = labels
+                .iter()
+                .zip(&counts)
+                .map(|(l, n)| format!("{l} has {n}"))
+                .collect();
             findings.push(
                 Code::RunReadCountMismatch,
-                || format!("mate files hold different numbers of reads: {}", list.join(", ")),
+                || {
+                    format!(
+                        "mate files hold different numbers of reads: {}",
+                        list.join(", ")
+                    )
+                },
                 None,
                 None,
                 None,
@@ -142,7 +176,11 @@ pub fn validate_run<R: Read + Send>(files: Vec<(String, R)>, config: &Config) ->
         }
     }
     let (findings, omitted) = findings.into_parts();
-    Ok(RunReport { files: reports, findings, omitted })
+    Ok(RunReport {
+        files: reports,
+        findings,
+        omitted,
+    })
 }
 
 struct Divergence {
@@ -166,11 +204,19 @@ fn compare(receivers: Vec<Receiver<NameChunk>>) -> Option<Divergence> {
                 let (a, b) = (first.get(i), chunk.get(i));
                 if !mates_match(a, b) {
                     // Dropping the receivers stops the other threads' name collection.
-                    return Some(Divergence { record: base + i as u64 + 1, file, first: a.to_vec(), other: b.to_vec() });
+                    return Some(Divergence {
+                        record: base + i as u64 + 1,
+                        file,
+                        first: a.to_vec(),
+                        other: b.to_vec(),
+                    });
                 }
             }
         }
-        if chunks.iter().any(|c| c.as_ref().is_none_or(|c| c.len() < PAIR_CHUNK)) {
+        if chunks
+            .iter()
+            .any(|c| c.as_ref().is_none_or(|c| c.len() < PAIR_CHUNK))
+        {
             return None;
         }
         base += PAIR_CHUNK as u64;
@@ -205,15 +251,30 @@ mod tests {
     }
 
     fn fastq(names: impl Iterator<Item = String>) -> Vec<u8> {
-        names.flat_map(|n| format!("@{n}\nACGT\n+\nII#I\n").into_bytes()).collect()
+        names
+            .flat_map(|n| format!("@{n}\nACGT\n+\nII#I\n").into_bytes())
+            .collect()
     }
 
     #[test]
     fn late_divergence_is_found_with_its_record_number() -> io::Result<()> {
         let r1 = fastq((1..=40_000).map(|i| format!("s{i}/1")));
-        let r2 = fastq((1..=40_000).map(|i| if i == 33_333 { "x/2".to_owned() } else { format!("s{i}/2") }));
-        let report = validate_run(vec![("a".into(), &r1[..]), ("b".into(), &r2[..])], &Config::default())?;
-        let codes: Vec<_> = report.findings().iter().map(|f| (f.code(), f.record())).collect();
+        let r2 = fastq((1..=40_000).map(|i| {
+            if i == 33_333 {
+                "x/2".to_owned()
+            } else {
+                format!("s{i}/2")
+            }
+        }));
+        let report = validate_run(
+            vec![("a".into(), &r1[..]), ("b".into(), &r2[..])],
+            &Config::default(),
+        )?;
+        let codes: Vec<_> = report
+            .findings()
+            .iter()
+            .map(|f| (f.code(), f.record()))
+            .collect();
         assert_eq!(codes, [("run.name_mismatch", Some(33_333))]);
         Ok(())
     }
@@ -222,7 +283,10 @@ mod tests {
     fn count_mismatch_is_found() -> io::Result<()> {
         let r1 = fastq((1..=20_000).map(|i| format!("s{i}/1")));
         let r2 = fastq((1..=19_999).map(|i| format!("s{i}/2")));
-        let report = validate_run(vec![("a".into(), &r1[..]), ("b".into(), &r2[..])], &Config::default())?;
+        let report = validate_run(
+            vec![("a".into(), &r1[..]), ("b".into(), &r2[..])],
+            &Config::default(),
+        )?;
         let codes: Vec<_> = report.findings().iter().map(Finding::code).collect();
         assert_eq!(codes, ["run.read_count_mismatch"]);
         assert!(report.files().iter().all(Report::is_valid));

@@ -144,8 +144,7 @@ where
                 Sha256::from_bytes(hasher.finalize().into())
             }));
         }
-        let reader_thread =
-            scope.spawn(move || read_chunks(reader, input_tx, hash_txs, progress));
+        let reader_thread = scope.spawn(move || read_chunks(reader, input_tx, hash_txs, progress));
 
         let mut input = Input {
             chunks: Some(input_rx),
@@ -160,12 +159,26 @@ where
             .join()
             .map_err(|_| io::Error::other("reader thread panicked"))??;
         let md5 = md5_thread
-            .map(|t| t.join().map_err(|_| io::Error::other("md5 thread panicked")))
+            .map(|t| {
+                t.join()
+                    .map_err(|_| io::Error::other("md5 thread panicked"))
+            })
             .transpose()?;
         let sha256 = sha256_thread
-            .map(|t| t.join().map_err(|_| io::Error::other("sha256 thread panicked")))
+            .map(|t| {
+                t.join()
+                    .map_err(|_| io::Error::other("sha256 thread panicked"))
+            })
             .transpose()?;
-        Ok((output, Digests { size, md5, sha256, tail }))
+        Ok((
+            output,
+            Digests {
+                size,
+                md5,
+                sha256,
+                tail,
+            },
+        ))
     })
 }
 
@@ -254,7 +267,9 @@ mod tests {
                 Err(io::Error::other("disk on fire"))
             }
         }
-        let result = with_input(Failing, true, None, |input| input.fill_buf().map(<[u8]>::len));
+        let result = with_input(Failing, true, None, |input| {
+            input.fill_buf().map(<[u8]>::len)
+        });
         assert!(result.is_err());
     }
 }

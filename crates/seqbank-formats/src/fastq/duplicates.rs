@@ -45,7 +45,12 @@ pub(crate) struct Detector {
 impl Detector {
     pub(crate) fn new(memory_bytes: usize, temp_dir: Option<PathBuf>) -> Self {
         let max_in_memory = (memory_bytes / 8).max(1024);
-        Self { fingerprints: Vec::new(), max_in_memory, runs: Vec::new(), temp_dir }
+        Self {
+            fingerprints: Vec::new(),
+            max_in_memory,
+            runs: Vec::new(),
+            temp_dir,
+        }
     }
 
     #[inline]
@@ -67,7 +72,9 @@ impl Detector {
         for fp in &self.fingerprints {
             writer.write_all(&fp.to_le_bytes())?;
         }
-        let mut file = writer.into_inner().map_err(io::IntoInnerError::into_error)?;
+        let mut file = writer
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
         file.rewind()?;
         self.runs.push(file);
         self.fingerprints.clear();
@@ -93,8 +100,11 @@ impl Detector {
             return Ok(candidates);
         }
         self.spill()?;
-        let mut readers: Vec<_> =
-            self.runs.into_iter().map(|f| BufReader::with_capacity(1 << 16, f)).collect();
+        let mut readers: Vec<_> = self
+            .runs
+            .into_iter()
+            .map(|f| BufReader::with_capacity(1 << 16, f))
+            .collect();
         let mut heap = BinaryHeap::new();
         for (i, reader) in readers.iter_mut().enumerate() {
             if let Some(fp) = read_u64(reader)? {
@@ -133,7 +143,12 @@ mod tests {
         for v in values {
             detector.add(v).expect("temp file");
         }
-        let mut found: Vec<_> = detector.finish().expect("temp file").fingerprints.into_iter().collect();
+        let mut found: Vec<_> = detector
+            .finish()
+            .expect("temp file")
+            .fingerprints
+            .into_iter()
+            .collect();
         found.sort_unstable();
         found
     }

@@ -87,7 +87,9 @@ pub(crate) fn parse<'a>(name: &'a [u8], comment: &'a [u8]) -> ParsedName<'a> {
         n_fields += 1;
     }
 
-    if (n_fields == 7 || n_fields == 8) && fields[3..7].iter().all(|f| digits(f)) && digits(fields[1])
+    if (n_fields == 7 || n_fields == 8)
+        && fields[3..7].iter().all(|f| digits(f))
+        && digits(fields[1])
     {
         let label = match comment {
             [d @ b'1'..=b'4', b':', b'Y' | b'N', b':', ..] => Some(d - b'0'),
@@ -117,7 +119,11 @@ pub(crate) fn parse<'a>(name: &'a [u8], comment: &'a [u8]) -> ParsedName<'a> {
     }
 
     if let Some(flowcell) = mgi_flowcell(base) {
-        return ParsedName { style: NameStyle::Mgi, flowcell, ..generic };
+        return ParsedName {
+            style: NameStyle::Mgi,
+            flowcell,
+            ..generic
+        };
     }
 
     if is_uuid(name) {
@@ -125,7 +131,11 @@ pub(crate) fn parse<'a>(name: &'a [u8], comment: &'a [u8]) -> ParsedName<'a> {
             .split(|&b| b == b' ' || b == b'\t')
             .find_map(|kv| kv.strip_prefix(b"runid="))
             .unwrap_or(b"");
-        return ParsedName { style: NameStyle::Nanopore, run, ..generic };
+        return ParsedName {
+            style: NameStyle::Nanopore,
+            run,
+            ..generic
+        };
     }
 
     if let Some((movie, instrument)) = pacbio_movie(name) {
@@ -139,7 +149,11 @@ pub(crate) fn parse<'a>(name: &'a [u8], comment: &'a [u8]) -> ParsedName<'a> {
     }
 
     if let Some(run) = sra_accession(base) {
-        return ParsedName { style: NameStyle::Sra, run, ..generic };
+        return ParsedName {
+            style: NameStyle::Sra,
+            run,
+            ..generic
+        };
     }
 
     generic
@@ -153,7 +167,7 @@ fn mgi_flowcell(name: &[u8]) -> Option<&[u8]> {
     let ok = flowcell.len() >= 5
         && flowcell.iter().all(u8::is_ascii_alphanumeric)
         && flowcell.iter().any(u8::is_ascii_digit)
-        && rest.len() >= 1 + 4 + 4 + 1
+        && rest.len() >= 10
         && rest[0].is_ascii_digit()
         && rest[1] == b'C'
         && digits(&rest[2..5])
@@ -179,7 +193,9 @@ fn pacbio_movie(name: &[u8]) -> Option<(&[u8], &[u8])> {
     let ok = movie.len() > 2
         && movie[0] == b'm'
         && movie[1].is_ascii_digit()
-        && movie.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+        && movie
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_')
         && digits(zmw);
     let instrument = &movie[1..movie.iter().position(|&b| b == b'_').unwrap_or(movie.len())];
     ok.then_some((movie, instrument))
@@ -208,15 +224,30 @@ mod tests {
     #[test]
     fn recognises_each_style() {
         use NameStyle::*;
-        assert_eq!(style("A00123:8:H5KJ3DSXX:1:1101:10004:1000", "2:N:0:ACGTACGT"), (Casava18, Some(2)));
-        assert_eq!(style("A00123:8:H5KJ3DSXX:1:1101:10004:1000:ACGTTT", ""), (Casava18, None));
-        assert_eq!(style("HWUSI-EAS100R:6:73:941:1973#0/1", ""), (IlluminaLegacy, Some(1)));
+        assert_eq!(
+            style("A00123:8:H5KJ3DSXX:1:1101:10004:1000", "2:N:0:ACGTACGT"),
+            (Casava18, Some(2))
+        );
+        assert_eq!(
+            style("A00123:8:H5KJ3DSXX:1:1101:10004:1000:ACGTTT", ""),
+            (Casava18, None)
+        );
+        assert_eq!(
+            style("HWUSI-EAS100R:6:73:941:1973#0/1", ""),
+            (IlluminaLegacy, Some(1))
+        );
         assert_eq!(style("HWI-ST:1:1:1:1/2", ""), (IlluminaLegacy, Some(2)));
         assert_eq!(style("V300012345L1C001R0010000001/1", ""), (Mgi, Some(1)));
         assert_eq!(style("E100000000L1C001R00100000001/2", ""), (Mgi, Some(2)));
-        assert_eq!(style("0f5e3c1a-1d2b-4c3d-8e9f-0a1b2c3d4e5f", "runid=abc ch=1"), (Nanopore, None));
+        assert_eq!(
+            style("0f5e3c1a-1d2b-4c3d-8e9f-0a1b2c3d4e5f", "runid=abc ch=1"),
+            (Nanopore, None)
+        );
         assert_eq!(style("m64011_190830_220126/1/ccs", ""), (PacBio, None));
-        assert_eq!(style("m54006_160504_020705/4194370/0_11386", ""), (PacBio, None));
+        assert_eq!(
+            style("m54006_160504_020705/4194370/0_11386", ""),
+            (PacBio, None)
+        );
         assert_eq!(style("SRR1234567.1", "1 length=150"), (Sra, None));
         assert_eq!(style("ERR000001.12/1", ""), (Sra, Some(1)));
         assert_eq!(style("read_1", ""), (Generic, None));
@@ -226,12 +257,21 @@ mod tests {
     #[test]
     fn extracts_ids() {
         let parsed = parse(b"A00123:8:H5KJ3DSXX:1:1101:10004:1000", b"1:N:0:A");
-        assert_eq!((parsed.instrument, parsed.run, parsed.flowcell), (&b"A00123"[..], &b"8"[..], &b"H5KJ3DSXX"[..]));
+        assert_eq!(
+            (parsed.instrument, parsed.run, parsed.flowcell),
+            (&b"A00123"[..], &b"8"[..], &b"H5KJ3DSXX"[..])
+        );
         let parsed = parse(b"V300012345L1C001R0010000001", b"");
         assert_eq!(parsed.flowcell, b"V300012345");
-        let parsed = parse(b"0f5e3c1a-1d2b-4c3d-8e9f-0a1b2c3d4e5f", b"read=1 runid=9f0e ch=3");
+        let parsed = parse(
+            b"0f5e3c1a-1d2b-4c3d-8e9f-0a1b2c3d4e5f",
+            b"read=1 runid=9f0e ch=3",
+        );
         assert_eq!(parsed.run, b"9f0e");
         let parsed = parse(b"m64011_190830_220126/1/ccs", b"");
-        assert_eq!((parsed.instrument, parsed.run), (&b"64011"[..], &b"m64011_190830_220126"[..]));
+        assert_eq!(
+            (parsed.instrument, parsed.run),
+            (&b"64011"[..], &b"m64011_190830_220126"[..])
+        );
     }
 }

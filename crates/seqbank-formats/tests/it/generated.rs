@@ -5,8 +5,13 @@ use std::io::Write;
 use seqbank_formats::{Config, validate, validate_run};
 
 fn record(out: &mut Vec<u8>, i: u64, mate: u8, quality: &[u8]) {
-    write!(out, "@A00123:8:H5KJ3DSXX:1:1101:{}:{} {mate}:N:0:ACGT\nACGTACGTAC\n+\n", i / 100_000, i % 100_000)
-        .expect("in memory");
+    write!(
+        out,
+        "@A00123:8:H5KJ3DSXX:1:1101:{}:{} {mate}:N:0:ACGT\nACGTACGTAC\n+\n",
+        i / 100_000,
+        i % 100_000
+    )
+    .expect("in memory");
     out.extend_from_slice(quality);
     out.push(b'\n');
 }
@@ -17,12 +22,27 @@ fn record(out: &mut Vec<u8>, i: u64, mate: u8, quality: &[u8]) {
 fn the_bad_record_beyond_a_million_is_found() -> std::io::Result<()> {
     let mut data = Vec::with_capacity(80 << 20);
     for i in 1..=1_000_005u64 {
-        let quality: &[u8] = if i == 1_000_001 { b"FFFFFFFFF" } else { b"FFFF:FF#FF" };
+        let quality: &[u8] = if i == 1_000_001 {
+            b"FFFFFFFFF"
+        } else {
+            b"FFFF:FF#FF"
+        };
         record(&mut data, i, 1, quality);
     }
     let report = validate(&data[..], &Config::default())?;
-    let findings: Vec<_> = report.findings().iter().map(|f| (f.code(), f.record(), f.line())).collect();
-    assert_eq!(findings, [("fastq.quality_length_mismatch", Some(1_000_001), Some(4_000_004))]);
+    let findings: Vec<_> = report
+        .findings()
+        .iter()
+        .map(|f| (f.code(), f.record(), f.line()))
+        .collect();
+    assert_eq!(
+        findings,
+        [(
+            "fastq.quality_length_mismatch",
+            Some(1_000_001),
+            Some(4_000_004)
+        )]
+    );
     assert_eq!(report.stats().map(|s| s.reads()), Some(1_000_005));
     Ok(())
 }
@@ -34,12 +54,28 @@ fn pairs_that_diverge_late_are_reported_at_the_first_divergence() -> std::io::Re
     let (mut r1, mut r2) = (Vec::new(), Vec::new());
     for i in 1..=60_000u64 {
         record(&mut r1, i, 1, b"FFFF:FF#FF");
-        record(&mut r2, if i >= 50_001 { i + 1 } else { i }, 2, b"FFFF:FF#FF");
+        record(
+            &mut r2,
+            if i >= 50_001 { i + 1 } else { i },
+            2,
+            b"FFFF:FF#FF",
+        );
     }
-    let report = validate_run(vec![("R1".into(), &r1[..]), ("R2".into(), &r2[..])], &Config::default())?;
-    let findings: Vec<_> = report.findings().iter().map(|f| (f.code(), f.record())).collect();
+    let report = validate_run(
+        vec![("R1".into(), &r1[..]), ("R2".into(), &r2[..])],
+        &Config::default(),
+    )?;
+    let findings: Vec<_> = report
+        .findings()
+        .iter()
+        .map(|f| (f.code(), f.record()))
+        .collect();
     assert_eq!(findings, [("run.name_mismatch", Some(50_001))]);
-    assert!(report.findings()[0].message().contains("R1 record 50001"), "{}", report.findings()[0]);
+    assert!(
+        report.findings()[0].message().contains("R1 record 50001"),
+        "{}",
+        report.findings()[0]
+    );
     Ok(())
 }
 
@@ -51,12 +87,25 @@ fn duplicates_are_found_beyond_the_memory_budget() -> std::io::Result<()> {
     for i in 1..=50_000u64 {
         record(&mut data, if i == 45_000 { 7 } else { i }, 1, b"FFFF:FF#FF");
     }
-    let config = Config { duplicate_memory_bytes: 8 * 4096, ..Config::default() };
+    let config = Config {
+        duplicate_memory_bytes: 8 * 4096,
+        ..Config::default()
+    };
     let mut report = validate(&data[..], &config)?;
     assert!(report.needs_second_pass());
     report.confirm_duplicates(&data[..], &config)?;
-    let findings: Vec<_> = report.findings().iter().map(|f| (f.code(), f.record())).collect();
+    let findings: Vec<_> = report
+        .findings()
+        .iter()
+        .map(|f| (f.code(), f.record()))
+        .collect();
     assert_eq!(findings, [("fastq.duplicate_name", Some(45_000))]);
-    assert!(report.findings()[0].message().contains("records 7 and 45000"), "{}", report.findings()[0]);
+    assert!(
+        report.findings()[0]
+            .message()
+            .contains("records 7 and 45000"),
+        "{}",
+        report.findings()[0]
+    );
     Ok(())
 }

@@ -9,7 +9,10 @@ use seqbank_core::Finding;
 use seqbank_formats::{Report, RunReport};
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository exists")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the repository exists")
 }
 
 pub fn testdata() -> PathBuf {
@@ -24,12 +27,19 @@ pub fn corpora() -> Option<PathBuf> {
     if path.is_dir() {
         Some(path)
     } else {
-        eprintln!("skipped: corpora not found at {} (set SEQBANK_CORPORA)", path.display());
+        eprintln!(
+            "skipped: corpora not found at {} (set SEQBANK_CORPORA)",
+            path.display()
+        );
         None
     }
 }
 
-fn render_findings(out: &mut String, findings: &[Finding], omitted: &std::collections::BTreeMap<String, u64>) {
+fn render_findings(
+    out: &mut String,
+    findings: &[Finding],
+    omitted: &std::collections::BTreeMap<String, u64>,
+) {
     for finding in findings {
         writeln!(out, "  {finding}").expect("string");
     }
@@ -40,7 +50,13 @@ fn render_findings(out: &mut String, findings: &[Finding], omitted: &std::collec
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    writeln!(out, "format: {} ({})", report.format().as_str(), report.compression().as_str()).expect("string");
+    writeln!(
+        out,
+        "format: {} ({})",
+        report.format().as_str(),
+        report.compression().as_str()
+    )
+    .expect("string");
     writeln!(out, "size: {}", report.size()).expect("string");
     if let Some(md5) = report.md5() {
         writeln!(out, "md5: {md5}").expect("string");
@@ -65,7 +81,13 @@ pub fn render(report: &Report) -> String {
             s.platform().unwrap_or("-"),
         )
         .expect("string");
-        let ids = |v: Vec<&str>| if v.is_empty() { "-".to_owned() } else { v.join(",") };
+        let ids = |v: Vec<&str>| {
+            if v.is_empty() {
+                "-".to_owned()
+            } else {
+                v.join(",")
+            }
+        };
         writeln!(
             out,
             "ids: instruments={} runs={} flowcells={}",

@@ -118,13 +118,18 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         if json_to_stdout {
             print(&text)?;
         } else {
-            std::fs::write(path, text).with_context(|| format!("could not write {}", path.display()))?;
+            std::fs::write(path, text)
+                .with_context(|| format!("could not write {}", path.display()))?;
         }
     }
     if !args.quiet && !json_to_stdout {
         print(&summary(&args.files, &report))?;
     }
-    Ok(if report.is_valid() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.is_valid() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn open(path: &Path) -> anyhow::Result<File> {
@@ -144,7 +149,10 @@ fn print(text: &str) -> anyhow::Result<()> {
 }
 
 fn display_name(path: &Path) -> String {
-    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 fn progress_bar(total: u64) -> ProgressBar {
@@ -161,7 +169,7 @@ fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -236,7 +244,11 @@ pub(crate) fn to_json(paths: &[PathBuf], report: &RunReport) -> Value {
     })
 }
 
-fn push_findings(out: &mut String, findings: &[Finding], omitted: &std::collections::BTreeMap<String, u64>) {
+fn push_findings(
+    out: &mut String,
+    findings: &[Finding],
+    omitted: &std::collections::BTreeMap<String, u64>,
+) {
     for finding in findings {
         out.push_str(&format!("  {finding}\n"));
         if !finding.hint().is_empty() {
@@ -298,10 +310,20 @@ fn summary(paths: &[PathBuf], report: &RunReport) -> String {
         .iter()
         .flat_map(Report::findings)
         .chain(report.findings())
-        .fold((0, 0), |(e, w), f| if f.severity().is_error() { (e + 1, w) } else { (e, w + 1) });
+        .fold((0, 0), |(e, w), f| {
+            if f.severity().is_error() {
+                (e + 1, w)
+            } else {
+                (e, w + 1)
+            }
+        });
     out.push_str(&format!(
         "{}: {} file{}, {errors} error{}, {warnings} warning{} shown\n",
-        if report.is_valid() { "valid" } else { "INVALID" },
+        if report.is_valid() {
+            "valid"
+        } else {
+            "INVALID"
+        },
         paths.len(),
         if paths.len() == 1 { "" } else { "s" },
         if errors == 1 { "" } else { "s" },

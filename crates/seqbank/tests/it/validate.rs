@@ -9,11 +9,16 @@ use std::{
 use serde_json::Value;
 
 fn testdata(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata")
+        .join(path)
 }
 
 fn seqbank(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_seqbank")).args(args).output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_seqbank"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
 fn stdout(output: &Output) -> String {
@@ -37,7 +42,10 @@ fn a_valid_pair_exits_zero_with_a_summary() {
     let out = stdout(&output);
     assert!(out.contains("R2.fastq.gz: fastq (gzip)"), "{out}");
     assert!(out.contains("4 reads, 80 bases"), "{out}");
-    assert!(out.ends_with("valid: 2 files, 0 errors, 0 warnings shown\n"), "{out}");
+    assert!(
+        out.ends_with("valid: 2 files, 0 errors, 0 warnings shown\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -59,7 +67,17 @@ fn json_report_has_the_documented_shape() {
     assert_eq!(report["seqbank_report_version"], 1);
     assert_eq!(report["valid"], false);
     let file = &report["files"][0];
-    for key in ["path", "format", "compression", "size", "md5", "sha256", "valid", "stats", "findings"] {
+    for key in [
+        "path",
+        "format",
+        "compression",
+        "size",
+        "md5",
+        "sha256",
+        "valid",
+        "stats",
+        "findings",
+    ] {
         assert!(file.get(key).is_some(), "missing {key}: {file}");
     }
     assert_eq!(file["format"], "fastq");
@@ -80,10 +98,17 @@ fn json_to_a_file_and_md5_matches_md5sum_semantics() {
     let dir = tempfile::tempdir().expect("temp dir");
     let json = dir.path().join("report.json");
     let path = testdata("fastq/valid/casava.fastq.gz");
-    let output = seqbank(&["validate", "--quiet", "--json", path_str(&json), path_str(&path)]);
+    let output = seqbank(&[
+        "validate",
+        "--quiet",
+        "--json",
+        path_str(&json),
+        path_str(&path),
+    ]);
     assert_eq!(output.status.code(), Some(0));
     assert!(output.stdout.is_empty(), "--quiet prints nothing");
-    let report: Value = serde_json::from_slice(&std::fs::read(&json).expect("report written")).expect("JSON");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("report written")).expect("JSON");
     let bytes = std::fs::read(&path).expect("test file");
     let size = bytes.len() as u64;
     assert_eq!(report["files"][0]["size"], size);
@@ -100,10 +125,22 @@ fn truncated_garbage_empty_and_binary_inputs_give_findings() {
     }
     let gz = gz.finish().expect("in memory");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("truncated.fastq.gz", gz[..gz.len() / 2].to_vec(), "compression.truncated"),
-        ("garbage.fastq.gz", [gz.clone(), b"trailing junk".to_vec()].concat(), "compression.trailing_garbage"),
+        (
+            "truncated.fastq.gz",
+            gz[..gz.len() / 2].to_vec(),
+            "compression.truncated",
+        ),
+        (
+            "garbage.fastq.gz",
+            [gz.clone(), b"trailing junk".to_vec()].concat(),
+            "compression.trailing_garbage",
+        ),
         ("empty.fastq", Vec::new(), "input.empty"),
-        ("binary.fastq", (0..=255u8).cycle().take(10_000).collect(), "input.unknown_format"),
+        (
+            "binary.fastq",
+            (0..=255u8).cycle().take(10_000).collect(),
+            "input.unknown_format",
+        ),
     ];
     for (name, bytes, code) in cases {
         let path = dir.path().join(name);
@@ -112,8 +149,12 @@ fn truncated_garbage_empty_and_binary_inputs_give_findings() {
         assert_eq!(output.status.code(), Some(1), "{name}: {}", stderr(&output));
         assert!(!stderr(&output).contains("panicked"), "{name}");
         let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
-        let codes: Vec<&str> =
-            report["files"][0]["findings"].as_array().expect("findings").iter().filter_map(|f| f["code"].as_str()).collect();
+        let codes: Vec<&str> = report["files"][0]["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["code"].as_str())
+            .collect();
         assert!(codes.contains(&code), "{name}: {codes:?}");
     }
 }
@@ -123,7 +164,11 @@ fn a_declared_format_that_does_not_match_is_a_finding() {
     let path = testdata("fastq/valid/casava.fastq");
     let output = seqbank(&["validate", "--format", "bam", path_str(&path)]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stdout(&output).contains("input.format_mismatch"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("input.format_mismatch"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
@@ -156,9 +201,18 @@ fn cram_with_reference_folder_is_valid() {
         return;
     }
     let reference = corpora.join("hts-specs/test/cram");
-    let output = seqbank(&["validate", "--reference", path_str(&reference), path_str(&cram)]);
+    let output = seqbank(&[
+        "validate",
+        "--reference",
+        path_str(&reference),
+        path_str(&cram),
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     let output = seqbank(&["validate", path_str(&cram)]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stdout(&output).contains("cram.reference_missing"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("cram.reference_missing"),
+        "{}",
+        stdout(&output)
+    );
 }
