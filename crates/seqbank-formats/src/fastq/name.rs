@@ -197,8 +197,11 @@ fn pacbio_movie(name: &[u8]) -> Option<(&[u8], &[u8])> {
             .iter()
             .all(|&b| b.is_ascii_alphanumeric() || b == b'_')
         && digits(zmw);
+    if !ok {
+        return None;
+    }
     let instrument = &movie[1..movie.iter().position(|&b| b == b'_').unwrap_or(movie.len())];
-    ok.then_some((movie, instrument))
+    Some((movie, instrument))
 }
 
 /// `SRR1234567.1` (or `.1.1`): the run accession.
@@ -252,6 +255,9 @@ mod tests {
         assert_eq!(style("ERR000001.12/1", ""), (Sra, Some(1)));
         assert_eq!(style("read_1", ""), (Generic, None));
         assert_eq!(style("frag17/2", ""), (Generic, Some(2)));
+        // Found by fuzzing: an empty PacBio-like movie name.
+        assert_eq!(style("/5", ""), (Generic, None));
+        assert_eq!(style("/", ""), (Generic, None));
     }
 
     #[test]
