@@ -29,7 +29,10 @@ fn main() -> std::io::Result<()> {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("inflate thread")).collect::<Vec<_>>()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("inflate thread"))
+            .collect::<Vec<_>>()
     });
     for (path, total) in paths.iter().zip(totals) {
         println!("{path}\t{}", total?);
