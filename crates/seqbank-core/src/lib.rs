@@ -2,7 +2,8 @@
 //!
 //! This crate holds only the types that appear in the public API of two or more seqbank crates:
 //! validation [`Finding`]s with their [`Severity`], and the checksums ([`Md5`], [`Sha256`]) that
-//! identify archived bytes. It does no I/O and knows nothing of formats, storage or HTTP.
+//! identify archived bytes, the object kinds, lifecycle states and roles of the archive.
+//! It does no I/O and knows nothing of formats, storage or HTTP.
 //!
 //! # Examples
 //!
@@ -18,8 +19,10 @@
 
 mod checksum;
 mod finding;
+mod object;
 
 pub use self::{
     checksum::{Md5, ParseChecksumError, Sha256},
     finding::{Finding, Severity},
+    object::{ObjectKind, Role, Status, UnknownName},
 };
