@@ -1,0 +1,556 @@
+//! The conformance suite: every test runs on SQLite, and on PostgreSQL when
+//! `SEQBANK_TEST_POSTGRES_URL` names a server (each run gets its own database, dropped afterwards
+//! unless `SEQBANK_TEST_KEEP_DB` is set).
+
+use std::{
+    collections::BTreeSet,
+    sync::atomic::{AtomicU32, Ordering},
+};
+
+use seqbank_core::{ObjectKind, Role, Status};
+
+use crate::{Approval, Error, Metastore, NewObject, ObjectQuery, Visibility};
+
+const NOW: &str = "2026-11-21T10:00:00Z";
+
+struct TestDb {
+    store: Metastore,
+    cleanup: Option<(String, String)>,
+    _dir: Option<tempfile_dir::Dir>,
+}
+
+mod tempfile_dir {
+    /// A temporary folder removed on drop (std only, to keep dev-dependencies small).
+    pub struct Dir(pub std::path::PathBuf);
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique() -> String {
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+    )
+}
+
+async fn sqlite() -> TestDb {
+    let dir = std::env::temp_dir().join(format!("seqbank-metastore-{}", unique()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("meta.db").display());
+    TestDb {
+        store: Metastore::connect(&url).await.unwrap(),
+        cleanup: None,
+        _dir: Some(tempfile_dir::Dir(dir)),
+    }
+}
+
+async fn postgres() -> Option<TestDb> {
+    let Ok(url) = std::env::var("SEQBANK_TEST_POSTGRES_URL") else {
+        eprintln!("skipping the PostgreSQL run: SEQBANK_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    let name = format!("seqbank_test_{}", unique());
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let (base, _) = url.rsplit_once('/').unwrap();
+    let store = Metastore::connect(&format!("{base}/{name}")).await.unwrap();
+    Some(TestDb {
+        store,
+        cleanup: Some((url, name)),
+        _dir: None,
+    })
+}
+
+impl TestDb {
+    async fn finish(self) {
+        self.store.close().await;
+        if let Some((url, name)) = self.cleanup
+            && std::env::var_os("SEQBANK_TEST_KEEP_DB").is_none()
+        {
+            let admin = sqlx::PgPool::connect(&url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
+                .execute(&admin)
+                .await
+                .unwrap();
+            admin.close().await;
+        }
+    }
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = super::sqlite().await;
+                    super::$name(&db.store).await;
+                    db.finish().await;
+                }
+            )*
+        }
+
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = super::postgres().await else { return };
+                    super::$name(&db.store).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    users_and_tokens,
+    objects_are_added_all_or_nothing,
+    accessions_never_repeat,
+    lifecycle_and_history,
+    listings_respect_visibility
+);
+
+fn object(kind: ObjectKind, alias: &str, references: &[(ObjectKind, &str)]) -> NewObject {
+    NewObject {
+        kind,
+        alias: alias.to_owned(),
+        title: format!("{kind} {alias}"),
+        body: format!("{{\"alias\":\"{alias}\"}}"),
+        references: references
+            .iter()
+            .map(|(k, r)| (*k, r.to_string()))
+            .collect(),
+    }
+}
+
+async fn users_and_tokens(store: &Metastore) {
+    let ada = store
+        .create_user("ada", Role::Submitter, Some("$argon2id$x"), NOW)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.create_user("ada", Role::Curator, None, NOW).await,
+        Err(Error::Conflict(_))
+    ));
+    store.add_token(ada.id, "hash-1", "cli", NOW).await.unwrap();
+    assert_eq!(
+        store.user_by_token("hash-1").await.unwrap(),
+        Some(ada.clone())
+    );
+    assert_eq!(store.user_by_token("hash-2").await.unwrap(), None);
+    let (user, hash) = store.password_hash("ada").await.unwrap().unwrap();
+    assert_eq!(
+        (user.role, hash.as_deref()),
+        (Role::Submitter, Some("$argon2id$x"))
+    );
+}
+
+async fn objects_are_added_all_or_nothing(store: &Metastore) {
+    let ada = store
+        .create_user("ada", Role::Submitter, None, NOW)
+        .await
+        .unwrap();
+    let submission = store
+        .create_submission(ada.id, "batch-1", "First batch", None, NOW)
+        .await
+        .unwrap();
+    assert_eq!(submission.status, Status::Draft);
+    let before = store.row_counts().await.unwrap();
+    let duplicate = [
+        object(ObjectKind::Project, "p1", &[]),
+        object(ObjectKind::Sample, "s1", &[(ObjectKind::Project, "p1")]),
+        object(ObjectKind::Project, "p1", &[]),
+    ];
+    let err = store
+        .add_objects(submission.id, &[Status::Draft], &duplicate, ada.id, NOW)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Conflict(m) if m.contains("\"p1\"")),
+        "{err:?}"
+    );
+    assert_eq!(
+        store.row_counts().await.unwrap(),
+        before,
+        "a failed batch leaves nothing behind"
+    );
+
+    let ids = store
+        .add_objects(
+            submission.id,
+            &[Status::Draft],
+            &duplicate[..2],
+            ada.id,
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.links_from(ids[1]).await.unwrap(), vec![ids[0]]);
+    assert_eq!(store.links_to(ids[0]).await.unwrap(), vec![ids[1]]);
+    let found = store
+        .resolve(ada.id, ObjectKind::Sample, "s1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (found.id, found.status, found.owner.as_str()),
+        (ids[1], Status::Draft, "ada")
+    );
+
+    store
+        .transition_submission(
+            submission.id,
+            &[Status::Draft],
+            Status::Submitted,
+            None,
+            ada.id,
+            None,
+            NOW,
+        )
+        .await
+        .unwrap();
+    let err = store
+        .add_objects(
+            submission.id,
+            &[Status::Draft, Status::Returned],
+            &[object(ObjectKind::Run, "r1", &[])],
+            ada.id,
+            NOW,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::StateMismatch { actual, .. } if actual == "submitted"));
+}
+
+async fn accessions_never_repeat(store: &Metastore) {
+    let first = store.allocate_accessions("SAMSB", 100_000).await.unwrap();
+    assert_eq!(first, 1);
+    let mut tasks = Vec::new();
+    for task in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ranges = Vec::new();
+            for round in 0..25 {
+                let count = 1 + (task * 7 + round * 3) % 11;
+                let start = store.allocate_accessions("SAMSB", count).await.unwrap();
+                ranges.push((start, count));
+            }
+            ranges
+        }));
+    }
+    let mut numbers = BTreeSet::new();
+    let mut total = 0;
+    for task in tasks {
+        for (start, count) in task.await.unwrap() {
+            for n in start..start + count {
+                assert!(numbers.insert(n), "{n} handed out twice");
+            }
+            total += count;
+        }
+    }
+    // Contiguous: nothing lost, nothing repeated.
+    assert_eq!(numbers.first(), Some(&100_001));
+    assert_eq!(numbers.last(), Some(&(100_000 + total)));
+    assert_eq!(
+        store.allocate_accessions("PRJSB", 1).await.unwrap(),
+        1,
+        "counters are per prefix"
+    );
+}
+
+fn approval(release_now: bool) -> Approval {
+    Approval {
+        prefixes: vec![
+            (None, "SBA".into()),
+            (Some(ObjectKind::Project), "PRJSB".into()),
+            (Some(ObjectKind::Sample), "SAMSB".into()),
+            (Some(ObjectKind::Experiment), "SBX".into()),
+            (Some(ObjectKind::Run), "SBR".into()),
+        ],
+        digits: 6,
+        release_now,
+    }
+}
+
+async fn lifecycle_and_history(store: &Metastore) {
+    let ada = store
+        .create_user("ada", Role::Submitter, None, NOW)
+        .await
+        .unwrap();
+    let cy = store
+        .create_user("cy", Role::Curator, None, NOW)
+        .await
+        .unwrap();
+    let submission = store
+        .create_submission(ada.id, "b", "B", Some("2027-01-01"), NOW)
+        .await
+        .unwrap();
+    let ids = store
+        .add_objects(
+            submission.id,
+            &[Status::Draft],
+            &[
+                object(ObjectKind::Project, "p", &[]),
+                object(ObjectKind::Sample, "s", &[(ObjectKind::Project, "p")]),
+            ],
+            ada.id,
+            NOW,
+        )
+        .await
+        .unwrap();
+    let err = store
+        .approve_submission(submission.id, &approval(false), cy.id, None, NOW)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::StateMismatch { .. }),
+        "only a submission in review can be approved"
+    );
+    store
+        .transition_submission(
+            submission.id,
+            &[Status::Draft],
+            Status::Submitted,
+            None,
+            ada.id,
+            None,
+            NOW,
+        )
+        .await
+        .unwrap();
+    store
+        .transition_submission(
+            submission.id,
+            &[Status::Submitted],
+            Status::InReview,
+            Some("[]"),
+            ada.id,
+            None,
+            NOW,
+        )
+        .await
+        .unwrap();
+    let approved = store
+        .approve_submission(
+            submission.id,
+            &approval(false),
+            cy.id,
+            Some("looks good"),
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (approved.status, approved.accession.as_deref()),
+        (Status::Approved, Some("SBA000001"))
+    );
+    let sample = store.object(ids[1]).await.unwrap();
+    assert_eq!(
+        (
+            sample.accession.as_deref(),
+            sample.status,
+            sample.hold_until.as_deref()
+        ),
+        (Some("SAMSB000001"), Status::Private, Some("2027-01-01"))
+    );
+    assert_eq!(
+        store
+            .object_by_accession("PRJSB000001")
+            .await
+            .unwrap()
+            .map(|o| o.id),
+        Some(ids[0])
+    );
+
+    assert_eq!(
+        store.due_for_release("2026-12-31").await.unwrap(),
+        Vec::<i64>::new()
+    );
+    assert_eq!(store.due_for_release("2027-01-01").await.unwrap(), ids);
+    store
+        .set_status(
+            &ids,
+            &[Status::Private],
+            Status::Public,
+            "release",
+            None,
+            None,
+            Some("hold date reached"),
+            "2027-01-01T00:00:00Z",
+        )
+        .await
+        .unwrap();
+    let project = store.object(ids[0]).await.unwrap();
+    assert_eq!(
+        (project.status, project.released_at.as_deref()),
+        (Status::Public, Some("2027-01-01T00:00:00Z"))
+    );
+
+    let version = store
+        .new_version(
+            ids[0],
+            &[Status::Public],
+            "P2",
+            "{\"alias\":\"p\",\"title\":\"P2\"}",
+            ada.id,
+            Some("typo"),
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(version, 2);
+    let history = store.versions(ids[0]).await.unwrap();
+    assert_eq!(
+        (history.len(), history[0].version, history[0].body.as_str()),
+        (1, 1, "{\"alias\":\"p\"}")
+    );
+
+    store
+        .set_status(
+            &ids[1..],
+            &[Status::Public],
+            Status::Suppressed,
+            "suppress",
+            None,
+            Some(cy.id),
+            Some("consent withdrawn"),
+            NOW,
+        )
+        .await
+        .unwrap();
+    let sample = store.object(ids[1]).await.unwrap();
+    assert_eq!(
+        (sample.status, sample.status_reason.as_deref()),
+        (Status::Suppressed, Some("consent withdrawn"))
+    );
+    let actions: Vec<String> = store
+        .events("object", ids[1])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{}:{}", e.action, e.actor.unwrap_or_default()))
+        .collect();
+    assert_eq!(actions, ["approve:cy", "release:", "suppress:cy"]);
+    let err = store
+        .set_status(
+            &ids,
+            &[Status::Private],
+            Status::Public,
+            "release",
+            None,
+            None,
+            None,
+            NOW,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::StateMismatch { .. }),
+        "a suppressed object cannot be released by a batch that expects private ones"
+    );
+}
+
+async fn listings_respect_visibility(store: &Metastore) {
+    let ada = store
+        .create_user("ada", Role::Submitter, None, NOW)
+        .await
+        .unwrap();
+    let bo = store
+        .create_user("bo", Role::Submitter, None, NOW)
+        .await
+        .unwrap();
+    for (user, alias) in [(&ada, "a"), (&bo, "b")] {
+        let submission = store
+            .create_submission(user.id, alias, alias, None, NOW)
+            .await
+            .unwrap();
+        let objects: Vec<NewObject> = (0..5)
+            .map(|i| object(ObjectKind::Sample, &format!("{alias}{i}"), &[]))
+            .collect();
+        store
+            .add_objects(submission.id, &[Status::Draft], &objects, user.id, NOW)
+            .await
+            .unwrap();
+        if alias == "b" {
+            store
+                .transition_submission(
+                    submission.id,
+                    &[],
+                    Status::InReview,
+                    None,
+                    user.id,
+                    None,
+                    NOW,
+                )
+                .await
+                .unwrap();
+            store
+                .approve_submission(submission.id, &approval(true), user.id, None, NOW)
+                .await
+                .unwrap();
+        }
+    }
+    let query = |visibility, after_id| ObjectQuery {
+        kind: Some(ObjectKind::Sample),
+        submission_id: None,
+        owner_id: None,
+        statuses: vec![],
+        visibility,
+        after_id,
+        limit: 3,
+    };
+    let page = store.objects(&query(Visibility::Public, 0)).await.unwrap();
+    assert_eq!(
+        page.iter().map(|o| o.alias.as_str()).collect::<Vec<_>>(),
+        ["b0", "b1", "b2"]
+    );
+    let next = store
+        .objects(&query(Visibility::Public, page[2].id))
+        .await
+        .unwrap();
+    assert_eq!(
+        next.iter().map(|o| o.alias.as_str()).collect::<Vec<_>>(),
+        ["b3", "b4"]
+    );
+    let mine = store
+        .objects(&ObjectQuery {
+            limit: 100,
+            ..query(Visibility::PublicOrOwnedBy(ada.id), 0)
+        })
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 10);
+    let all = store
+        .objects(&ObjectQuery {
+            limit: 100,
+            statuses: vec![Status::Draft],
+            ..query(Visibility::All, 0)
+        })
+        .await
+        .unwrap();
+    assert!(
+        all.iter()
+            .all(|o| o.owner == "ada" && o.status == Status::Draft)
+            && all.len() == 5
+    );
+    let drafts = store
+        .submissions(Some(ada.id), &[Status::Draft], 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(drafts.len(), 1);
+}
