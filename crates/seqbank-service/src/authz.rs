@@ -96,11 +96,23 @@ pub fn check_object(actor: &Actor, object: &Object, action: Action) -> Result<Vi
         Action::Release => actor.owns(object.owner_id) || actor.is_curator(),
         Action::Review | Action::Suppress => actor.is_curator(),
     };
-    if allowed { Ok(visibility) } else { Err(Error::Forbidden(format!("you may not {} this {}", verb(action), object.kind))) }
+    if allowed {
+        Ok(visibility)
+    } else {
+        Err(Error::Forbidden(format!(
+            "you may not {} this {}",
+            verb(action),
+            object.kind
+        )))
+    }
 }
 
 /// Decides whether the actor may act on a submission; those who may not see it get `NotFound`.
-pub fn check_submission(actor: &Actor, submission: &Submission, action: Action) -> Result<(), Error> {
+pub fn check_submission(
+    actor: &Actor,
+    submission: &Submission,
+    action: Action,
+) -> Result<(), Error> {
     let owner = actor.owns(submission.owner_id);
     if !owner && !actor.is_curator() {
         // Anonymous callers are asked to sign in; other submitters learn nothing.
@@ -115,7 +127,14 @@ pub fn check_submission(actor: &Actor, submission: &Submission, action: Action) 
         Action::Review => actor.is_curator(),
         Action::Release | Action::Suppress => actor.is_curator(),
     };
-    if allowed { Ok(()) } else { Err(Error::Forbidden(format!("you may not {} this submission", verb(action)))) }
+    if allowed {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!(
+            "you may not {} this submission",
+            verb(action)
+        )))
+    }
 }
 
 /// Decides whether the actor may manage users.

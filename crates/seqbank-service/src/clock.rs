@@ -18,20 +18,26 @@ impl Clock {
 
     /// A clock that stays at `at` until [`Clock::set`].
     pub fn fixed(at: Timestamp) -> Self {
-        Self { fixed: Some(Arc::new(Mutex::new(at))) }
+        Self {
+            fixed: Some(Arc::new(Mutex::new(at))),
+        }
     }
 
     /// Moves a fixed clock; does nothing to the system clock.
     pub fn set(&self, at: Timestamp) {
         if let Some(fixed) = &self.fixed {
-            *fixed.lock().expect("the clock lock is never poisoned: nothing panics while holding it") = at;
+            *fixed
+                .lock()
+                .expect("the clock lock is never poisoned: nothing panics while holding it") = at;
         }
     }
 
     /// Returns the current instant.
     pub fn now(&self) -> Timestamp {
         match &self.fixed {
-            Some(fixed) => *fixed.lock().expect("the clock lock is never poisoned: nothing panics while holding it"),
+            Some(fixed) => *fixed
+                .lock()
+                .expect("the clock lock is never poisoned: nothing panics while holding it"),
             None => Timestamp::now(),
         }
     }

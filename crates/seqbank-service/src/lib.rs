@@ -69,9 +69,13 @@ impl From<seqbank_metastore::Error> for Error {
         match e {
             E::NotFound => Self::NotFound("object"),
             E::Conflict(message) => Self::Conflict(message),
-            E::StateMismatch { what, expected, actual } => {
-                Self::Conflict(format!("the {what} is {actual}; this needs it to be {expected}"))
-            }
+            E::StateMismatch {
+                what,
+                expected,
+                actual,
+            } => Self::Conflict(format!(
+                "the {what} is {actual}; this needs it to be {expected}"
+            )),
             other => Self::Internal(Box::new(other)),
         }
     }

@@ -74,7 +74,10 @@ pub struct Page {
 
 impl Default for Page {
     fn default() -> Self {
-        Self { after: 0, limit: 100 }
+        Self {
+            after: 0,
+            limit: 100,
+        }
     }
 }
 
@@ -119,18 +122,29 @@ fn hash_token(token: &str) -> String {
 
 fn new_token() -> Result<String> {
     let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Internal(format!("no randomness for a token: {e}").into()))?;
-    Ok(format!("{TOKEN_PREFIX}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::Internal(format!("no randomness for a token: {e}").into()))?;
+    Ok(format!(
+        "{TOKEN_PREFIX}{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
 }
 
 fn valid_user_name(name: &str) -> bool {
-    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-@".contains(&b))
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-@".contains(&b))
 }
 
 impl Service {
     /// Creates the service over a store.
     pub fn new(store: Metastore, config: Config, clock: Clock) -> Self {
-        Self { store, config, clock }
+        Self {
+            store,
+            config,
+            clock,
+        }
     }
 
     /// Returns the store.
@@ -160,18 +174,36 @@ impl Service {
 
     /// Creates a user without asking who is asking: for the command line on the server's own data.
     /// Returns the user and a new API token, which is shown only now.
-    pub async fn create_user_unchecked(&self, name: &str, role: Role, password: Option<&str>) -> Result<(UserView, String)> {
+    pub async fn create_user_unchecked(
+        &self,
+        name: &str,
+        role: Role,
+        password: Option<&str>,
+    ) -> Result<(UserView, String)> {
         if !valid_user_name(name) {
-            return Err(ParseError::new("name", "user names are 1–64 ASCII letters, digits or . _ - @").into());
+            return Err(ParseError::new(
+                "name",
+                "user names are 1–64 ASCII letters, digits or . _ - @",
+            )
+            .into());
         }
         let hash = password.map(hash_password).transpose()?;
-        let user = self.store.create_user(name, role, hash.as_deref(), &self.clock.now_text()).await?;
+        let user = self
+            .store
+            .create_user(name, role, hash.as_deref(), &self.clock.now_text())
+            .await?;
         let token = self.issue_token(&user, "created with the user").await?;
         Ok((UserView::from(&user), token))
     }
 
     /// Creates a user (admins only) and returns a first API token.
-    pub async fn create_user(&self, actor: &Actor, name: &str, role: Role, password: Option<&str>) -> Result<(UserView, String)> {
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        name: &str,
+        role: Role,
+        password: Option<&str>,
+    ) -> Result<(UserView, String)> {
         authz::check_admin(actor)?;
         self.create_user_unchecked(name, role, password).await
     }
@@ -179,7 +211,13 @@ impl Service {
     /// Lists users (admins only).
     pub async fn users(&self, actor: &Actor) -> Result<Vec<UserView>> {
         authz::check_admin(actor)?;
-        Ok(self.store.users().await?.iter().map(UserView::from).collect())
+        Ok(self
+            .store
+            .users()
+            .await?
+            .iter()
+            .map(UserView::from)
+            .collect())
     }
 
     /// Checks a password and returns a new API token.
@@ -193,14 +231,20 @@ impl Service {
 
     async fn issue_token(&self, user: &User, label: &str) -> Result<String> {
         let token = new_token()?;
-        self.store.add_token(user.id, &hash_token(&token), label, &self.clock.now_text()).await?;
+        self.store
+            .add_token(user.id, &hash_token(&token), label, &self.clock.now_text())
+            .await?;
         Ok(token)
     }
 
     // ---- submissions ----
 
     /// Creates a draft submission.
-    pub async fn create_submission(&self, actor: &Actor, new: NewSubmission) -> Result<SubmissionView> {
+    pub async fn create_submission(
+        &self,
+        actor: &Actor,
+        new: NewSubmission,
+    ) -> Result<SubmissionView> {
         let user = actor.user()?;
         if let Some(hold) = &new.hold_until
             && let Some(finding) = validate::check_hold_date(hold, self.clock.today(), "hold_until")
@@ -213,7 +257,10 @@ impl Service {
             return Err(ParseError::new("alias", "a submission alias is 1–128 characters").into());
         }
         let title = new.title.unwrap_or_else(|| alias.clone());
-        let submission = self.store.create_submission(user.id, &alias, &title, new.hold_until.as_deref(), &now).await?;
+        let submission = self
+            .store
+            .create_submission(user.id, &alias, &title, new.hold_until.as_deref(), &now)
+            .await?;
         Ok(SubmissionView::new(&submission, &[]))
     }
 
@@ -265,15 +312,33 @@ impl Service {
     }
 
     /// Lists submissions: a submitter's own, or all for curators (optionally by status).
-    pub async fn submissions(&self, actor: &Actor, statuses: &[Status], page: Page) -> Result<Vec<SubmissionView>> {
+    pub async fn submissions(
+        &self,
+        actor: &Actor,
+        statuses: &[Status],
+        page: Page,
+    ) -> Result<Vec<SubmissionView>> {
         let user = actor.user()?;
-        let owner = if actor.is_curator() { None } else { Some(user.id) };
-        let list = self.store.submissions(owner, statuses, page.after, page.limit.clamp(1, 1000)).await?;
+        let owner = if actor.is_curator() {
+            None
+        } else {
+            Some(user.id)
+        };
+        let list = self
+            .store
+            .submissions(owner, statuses, page.after, page.limit.clamp(1, 1000))
+            .await?;
         Ok(list.iter().map(|s| SubmissionView::new(s, &[])).collect())
     }
 
     /// Changes a draft submission's title and release date.
-    pub async fn update_submission(&self, actor: &Actor, id: i64, title: Option<String>, hold_until: Option<Option<String>>) -> Result<SubmissionView> {
+    pub async fn update_submission(
+        &self,
+        actor: &Actor,
+        id: i64,
+        title: Option<String>,
+        hold_until: Option<Option<String>>,
+    ) -> Result<SubmissionView> {
         let submission = self.load_submission(actor, id, Action::Edit).await?;
         let hold = match hold_until {
             Some(hold) => hold,
@@ -285,7 +350,15 @@ impl Service {
             return Err(Error::Invalid(vec![finding]));
         }
         let title = title.unwrap_or(submission.title);
-        self.store.update_submission(id, &title, hold.as_deref(), &[Status::Draft, Status::Returned], &self.clock.now_text()).await?;
+        self.store
+            .update_submission(
+                id,
+                &title,
+                hold.as_deref(),
+                &[Status::Draft, Status::Returned],
+                &self.clock.now_text(),
+            )
+            .await?;
         self.submission(actor, id).await
     }
 
@@ -296,7 +369,14 @@ impl Service {
     }
 
     /// Adds the objects of a spreadsheet to a draft submission.
-    pub async fn add_sheet(&self, actor: &Actor, id: i64, bytes: &[u8], format: SheetFormat, sheet_name: Option<&str>) -> Result<Vec<FindingView>> {
+    pub async fn add_sheet(
+        &self,
+        actor: &Actor,
+        id: i64,
+        bytes: &[u8],
+        format: SheetFormat,
+        sheet_name: Option<&str>,
+    ) -> Result<Vec<FindingView>> {
         self.load_submission(actor, id, Action::Edit).await?;
         let sheet = match format {
             SheetFormat::Tsv => sheet::read_tsv(bytes, sheet_name)?,
@@ -311,7 +391,8 @@ impl Service {
     pub async fn add_xml(&self, actor: &Actor, id: i64, xml: &[u8]) -> Result<Vec<FindingView>> {
         let import = sraxml::read(xml)?;
         if let Some(hold) = import.hold_until {
-            self.update_submission(actor, id, None, Some(Some(hold))).await?;
+            self.update_submission(actor, id, None, Some(Some(hold)))
+                .await?;
         }
         if import.batch.is_empty() {
             self.load_submission(actor, id, Action::Edit).await?;
@@ -322,10 +403,19 @@ impl Service {
 
     /// Checks the batch together with what the submission already holds, refuses it on any error
     /// about a value given (missing ones may wait until submit), and stores it in one transaction.
-    async fn add_batch(&self, actor: &Actor, id: i64, batch: Batch, sheet: Option<&sheet::SheetBatch>) -> Result<Vec<FindingView>> {
+    async fn add_batch(
+        &self,
+        actor: &Actor,
+        id: i64,
+        batch: Batch,
+        sheet: Option<&sheet::SheetBatch>,
+    ) -> Result<Vec<FindingView>> {
         let submission = self.load_submission(actor, id, Action::Edit).await?;
         if !submission.status.is_editable() {
-            return Err(Error::Conflict(format!("the submission is {}; objects can be added to a draft or returned submission", submission.status)));
+            return Err(Error::Conflict(format!(
+                "the submission is {}; objects can be added to a draft or returned submission",
+                submission.status
+            )));
         }
         if batch.is_empty() {
             return Err(ParseError::new("", "the document holds no objects").into());
@@ -335,10 +425,19 @@ impl Service {
         let mut whole = Batch::default();
         for object in &existing {
             Metadata::from_json(object.kind, object.body.as_bytes())
-                .map_err(|e| Error::Internal(format!("stored object {} does not parse: {e}", object.id).into()))?
+                .map_err(|e| {
+                    Error::Internal(
+                        format!("stored object {} does not parse: {e}", object.id).into(),
+                    )
+                })?
                 .push_into(&mut whole);
         }
-        let offsets = [whole.projects.len(), whole.samples.len(), whole.experiments.len(), whole.runs.len()];
+        let offsets = [
+            whole.projects.len(),
+            whole.samples.len(),
+            whole.experiments.len(),
+            whole.runs.len(),
+        ];
         whole.extend(batch.clone());
         let mut findings = self.check(submission.owner_id, &whole).await?;
         // Report only on the new objects, with paths (and cells) relative to what was sent.
@@ -346,13 +445,29 @@ impl Service {
         if let Some(sheet) = sheet {
             sheet.locate(&mut findings);
         }
-        if findings.iter().any(|f| f.severity.is_error() && !f.is_deferred()) {
+        if findings
+            .iter()
+            .any(|f| f.severity.is_error() && !f.is_deferred())
+        {
             return Err(Error::Invalid(findings));
         }
         let objects = new_objects(&batch);
         let user = actor.user()?;
-        self.store.add_objects(id, &[Status::Draft, Status::Returned], &objects, user.id, &self.clock.now_text()).await?;
-        tracing::info!(submission = id, added = objects.len(), existing = n_existing, "objects added");
+        self.store
+            .add_objects(
+                id,
+                &[Status::Draft, Status::Returned],
+                &objects,
+                user.id,
+                &self.clock.now_text(),
+            )
+            .await?;
+        tracing::info!(
+            submission = id,
+            added = objects.len(),
+            existing = n_existing,
+            "objects added"
+        );
         Ok(findings.iter().map(FindingView::from).collect())
     }
 
@@ -374,9 +489,13 @@ impl Service {
             };
             resolved.insert((kind, reference), resolution);
         }
-        let context = validate::Context::new(self.clock.today()).with_resolver(|kind, reference| {
-            resolved.get(&(kind, reference.to_owned())).copied().unwrap_or(validate::Resolution::Missing)
-        });
+        let context =
+            validate::Context::new(self.clock.today()).with_resolver(|kind, reference| {
+                resolved
+                    .get(&(kind, reference.to_owned()))
+                    .copied()
+                    .unwrap_or(validate::Resolution::Missing)
+            });
         Ok(validate::validate_batch(batch, &context))
     }
 
@@ -392,12 +511,20 @@ impl Service {
         let mut whole = Batch::default();
         for object in &objects {
             Metadata::from_json(object.kind, object.body.as_bytes())
-                .map_err(|e| Error::Internal(format!("stored object {} does not parse: {e}", object.id).into()))?
+                .map_err(|e| {
+                    Error::Internal(
+                        format!("stored object {} does not parse: {e}", object.id).into(),
+                    )
+                })?
                 .push_into(&mut whole);
         }
         let mut findings = self.check(submission.owner_id, &whole).await?;
         if whole.is_empty() {
-            findings.push(Finding::error("submission.empty", "", "the submission holds no objects"));
+            findings.push(Finding::error(
+                "submission.empty",
+                "",
+                "the submission holds no objects",
+            ));
         }
         if let Some(hold) = &submission.hold_until
             && let Some(finding) = validate::check_hold_date(hold, self.clock.today(), "hold_until")
@@ -413,50 +540,123 @@ impl Service {
         let submission = self.load_submission(actor, id, Action::Edit).await?;
         let user = actor.user()?;
         let now = self.clock.now_text();
-        self.store.transition_submission(id, &[Status::Draft, Status::Returned], Status::Submitted, None, user.id, None, &now).await?;
+        self.store
+            .transition_submission(
+                id,
+                &[Status::Draft, Status::Returned],
+                Status::Submitted,
+                None,
+                user.id,
+                None,
+                &now,
+            )
+            .await?;
         let findings = self.full_check(&submission).await?;
-        let json = serde_json::to_string(&findings.iter().map(FindingView::from).collect::<Vec<_>>())
-            .map_err(|e| Error::Internal(Box::new(e)))?;
-        let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+        let json =
+            serde_json::to_string(&findings.iter().map(FindingView::from).collect::<Vec<_>>())
+                .map_err(|e| Error::Internal(Box::new(e)))?;
+        let errors = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
         if errors > 0 {
             let reason = format!("automatic checks found {errors} errors");
-            self.store.transition_submission(id, &[Status::Submitted], Status::Returned, Some(&json), user.id, Some(&reason), &now).await?;
+            self.store
+                .transition_submission(
+                    id,
+                    &[Status::Submitted],
+                    Status::Returned,
+                    Some(&json),
+                    user.id,
+                    Some(&reason),
+                    &now,
+                )
+                .await?;
         } else {
-            self.store.transition_submission(id, &[Status::Submitted], Status::InReview, Some(&json), user.id, Some("automatic checks passed"), &now).await?;
+            self.store
+                .transition_submission(
+                    id,
+                    &[Status::Submitted],
+                    Status::InReview,
+                    Some(&json),
+                    user.id,
+                    Some("automatic checks passed"),
+                    &now,
+                )
+                .await?;
         }
         self.submission(actor, id).await
     }
 
     /// Returns a submission in review to its owner with a comment (curators).
-    pub async fn return_submission(&self, actor: &Actor, id: i64, reason: &str) -> Result<SubmissionView> {
+    pub async fn return_submission(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reason: &str,
+    ) -> Result<SubmissionView> {
         self.load_submission(actor, id, Action::Review).await?;
         if reason.trim().is_empty() {
             return Err(ParseError::new("reason", "say what the submitter should fix").into());
         }
         let user = actor.user()?;
-        self.store.transition_submission(id, &[Status::InReview], Status::Returned, None, user.id, Some(reason), &self.clock.now_text()).await?;
+        self.store
+            .transition_submission(
+                id,
+                &[Status::InReview],
+                Status::Returned,
+                None,
+                user.id,
+                Some(reason),
+                &self.clock.now_text(),
+            )
+            .await?;
         self.submission(actor, id).await
     }
 
     /// Approves a submission in review (curators): accessions are assigned in the same transaction,
     /// and the objects become private until the release date, or public when there is none.
-    pub async fn approve(&self, actor: &Actor, id: i64, reason: Option<&str>) -> Result<SubmissionView> {
+    pub async fn approve(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reason: Option<&str>,
+    ) -> Result<SubmissionView> {
         let submission = self.load_submission(actor, id, Action::Review).await?;
         let user = actor.user()?;
         let today = self.clock.today().to_string();
-        let release_now = submission.hold_until.as_deref().is_none_or(|hold| hold <= today.as_str());
+        let release_now = submission
+            .hold_until
+            .as_deref()
+            .is_none_or(|hold| hold <= today.as_str());
         let accessions = &self.config.accessions;
         let mut prefixes = vec![(None, accessions.submission.clone())];
-        prefixes.extend(ObjectKind::ALL.iter().map(|k| (Some(*k), accessions.prefix(*k).to_owned())));
-        let approval = Approval { prefixes, digits: accessions.digits, release_now };
-        self.store.approve_submission(id, &approval, user.id, reason, &self.clock.now_text()).await?;
+        prefixes.extend(
+            ObjectKind::ALL
+                .iter()
+                .map(|k| (Some(*k), accessions.prefix(*k).to_owned())),
+        );
+        let approval = Approval {
+            prefixes,
+            digits: accessions.digits,
+            release_now,
+        };
+        self.store
+            .approve_submission(id, &approval, user.id, reason, &self.clock.now_text())
+            .await?;
         self.submission(actor, id).await
     }
 
     // ---- objects ----
 
     /// Finds an object by accession or row id, checking what the actor may see.
-    async fn load_object(&self, actor: &Actor, kind: ObjectKind, key: &str, action: Action) -> Result<(Object, Visibility)> {
+    async fn load_object(
+        &self,
+        actor: &Actor,
+        kind: ObjectKind,
+        key: &str,
+        action: Action,
+    ) -> Result<(Object, Visibility)> {
         let object = match key.parse::<i64>() {
             Ok(id) => match self.store.object(id).await {
                 Ok(o) => Some(o),
@@ -465,7 +665,9 @@ impl Service {
             },
             Err(_) => self.store.object_by_accession(key).await?,
         };
-        let object = object.filter(|o| o.kind == kind).ok_or_else(|| Error::not_found(kind.as_str()))?;
+        let object = object
+            .filter(|o| o.kind == kind)
+            .ok_or_else(|| Error::not_found(kind.as_str()))?;
         // Only accessions resolve tombstones for outsiders: a row id of a private object says nothing.
         let visibility = authz::check_object(actor, &object, action)?;
         Ok((object, visibility))
@@ -478,7 +680,15 @@ impl Service {
     }
 
     /// Lists objects the actor may see.
-    pub async fn objects(&self, actor: &Actor, kind: ObjectKind, statuses: &[Status], submission: Option<i64>, mine: bool, page: Page) -> Result<Vec<ObjectView>> {
+    pub async fn objects(
+        &self,
+        actor: &Actor,
+        kind: ObjectKind,
+        statuses: &[Status],
+        submission: Option<i64>,
+        mine: bool,
+        page: Page,
+    ) -> Result<Vec<ObjectView>> {
         if let Some(id) = submission {
             self.load_submission(actor, id, Action::View).await?;
         }
@@ -495,12 +705,22 @@ impl Service {
                 limit: page.limit.clamp(1, 1000),
             })
             .await?;
-        objects.iter().map(|o| Ok(ObjectView::new(o, authz::object_visibility(actor, o)?))).collect()
+        objects
+            .iter()
+            .map(|o| Ok(ObjectView::new(o, authz::object_visibility(actor, o)?)))
+            .collect()
     }
 
     /// Changes an object's metadata: in place while its submission is a draft (or returned), as a
     /// new version once it is accessioned. The alias cannot change after approval.
-    pub async fn update_object(&self, actor: &Actor, kind: ObjectKind, key: &str, json: &[u8], reason: Option<&str>) -> Result<ObjectView> {
+    pub async fn update_object(
+        &self,
+        actor: &Actor,
+        kind: ObjectKind,
+        key: &str,
+        json: &[u8],
+        reason: Option<&str>,
+    ) -> Result<ObjectView> {
         let (object, _) = self.load_object(actor, kind, key, Action::Edit).await?;
         let metadata = Metadata::from_json(kind, json)?;
         let user = actor.user()?;
@@ -511,7 +731,11 @@ impl Service {
         let mut offsets = [0usize; 4];
         for other in others.iter().filter(|o| o.id != object.id) {
             Metadata::from_json(other.kind, other.body.as_bytes())
-                .map_err(|e| Error::Internal(format!("stored object {} does not parse: {e}", other.id).into()))?
+                .map_err(|e| {
+                    Error::Internal(
+                        format!("stored object {} does not parse: {e}", other.id).into(),
+                    )
+                })?
                 .push_into(&mut whole);
         }
         offsets[0] = whole.projects.len();
@@ -528,7 +752,10 @@ impl Service {
             }
         }
         let accessioned = object.accession.is_some();
-        if findings.iter().any(|f| f.severity.is_error() && (accessioned || !f.is_deferred())) {
+        if findings
+            .iter()
+            .any(|f| f.severity.is_error() && (accessioned || !f.is_deferred()))
+        {
             return Err(Error::Invalid(findings));
         }
         let new = NewObject {
@@ -536,17 +763,46 @@ impl Service {
             alias: metadata.alias().to_owned(),
             title: metadata.title().to_owned(),
             body: metadata.to_json().to_string(),
-            references: metadata.references().into_iter().map(|(k, r)| (k, r.to_owned())).collect(),
+            references: metadata
+                .references()
+                .into_iter()
+                .map(|(k, r)| (k, r.to_owned()))
+                .collect(),
         };
         if object.status.is_editable() {
-            self.store.replace_object(object.id, &[Status::Draft, Status::Returned], &new, user.id, &now).await?;
+            self.store
+                .replace_object(
+                    object.id,
+                    &[Status::Draft, Status::Returned],
+                    &new,
+                    user.id,
+                    &now,
+                )
+                .await?;
         } else if matches!(object.status, Status::Private | Status::Public) {
             if new.alias != object.alias {
-                return Err(Error::Invalid(vec![Finding::error("object.alias_changed", "alias", "an accessioned object keeps its alias")]));
+                return Err(Error::Invalid(vec![Finding::error(
+                    "object.alias_changed",
+                    "alias",
+                    "an accessioned object keeps its alias",
+                )]));
             }
-            self.store.new_version(object.id, &[Status::Private, Status::Public], &new.title, &new.body, user.id, reason, &now).await?;
+            self.store
+                .new_version(
+                    object.id,
+                    &[Status::Private, Status::Public],
+                    &new.title,
+                    &new.body,
+                    user.id,
+                    reason,
+                    &now,
+                )
+                .await?;
         } else {
-            return Err(Error::Conflict(format!("the {kind} is {}; it can be edited as a draft, or after approval", object.status)));
+            return Err(Error::Conflict(format!(
+                "the {kind} is {}; it can be edited as a draft, or after approval",
+                object.status
+            )));
         }
         self.object(actor, kind, &object.id.to_string()).await
     }
@@ -554,21 +810,54 @@ impl Service {
     /// Releases an approved object now (owner or curator), and what it refers to upwards (a run
     /// releases its experiment, sample and project); with `cascade`, also the private objects
     /// that refer to it. A curator releasing a suppressed object restores it.
-    pub async fn release(&self, actor: &Actor, kind: ObjectKind, key: &str, cascade: bool) -> Result<ObjectView> {
+    pub async fn release(
+        &self,
+        actor: &Actor,
+        kind: ObjectKind,
+        key: &str,
+        cascade: bool,
+    ) -> Result<ObjectView> {
         let (object, _) = self.load_object(actor, kind, key, Action::Release).await?;
         let user = actor.user()?;
         let now = self.clock.now_text();
         if object.status == Status::Suppressed {
             if !actor.is_curator() {
-                return Err(Error::Forbidden("only curators restore suppressed records".into()));
+                return Err(Error::Forbidden(
+                    "only curators restore suppressed records".into(),
+                ));
             }
-            self.store.set_status(&[object.id], &[Status::Suppressed], Status::Public, "unsuppress", None, Some(user.id), None, &now).await?;
+            self.store
+                .set_status(
+                    &[object.id],
+                    &[Status::Suppressed],
+                    Status::Public,
+                    "unsuppress",
+                    None,
+                    Some(user.id),
+                    None,
+                    &now,
+                )
+                .await?;
         } else {
             if object.status != Status::Private && object.status != Status::Public {
-                return Err(Error::Conflict(format!("the {kind} is {}; only approved (private) objects are released", object.status)));
+                return Err(Error::Conflict(format!(
+                    "the {kind} is {}; only approved (private) objects are released",
+                    object.status
+                )));
             }
             let ids = self.release_closure(object.id, cascade).await?;
-            self.store.set_status(&ids, &[Status::Private], Status::Public, "release", None, Some(user.id), Some("released by request"), &now).await?;
+            self.store
+                .set_status(
+                    &ids,
+                    &[Status::Private],
+                    Status::Public,
+                    "release",
+                    None,
+                    Some(user.id),
+                    Some("released by request"),
+                    &now,
+                )
+                .await?;
         }
         self.object(actor, kind, &object.id.to_string()).await
     }
@@ -579,7 +868,13 @@ impl Service {
         let mut seen = BTreeSet::from([id]);
         let mut queue = vec![(id, true), (id, false)];
         while let Some((current, upwards)) = queue.pop() {
-            let next = if upwards { self.store.links_from(current).await? } else if cascade { self.store.links_to(current).await? } else { Vec::new() };
+            let next = if upwards {
+                self.store.links_from(current).await?
+            } else if cascade {
+                self.store.links_to(current).await?
+            } else {
+                Vec::new()
+            };
             for n in next {
                 if seen.insert(n) {
                     queue.push((n, upwards));
@@ -597,34 +892,79 @@ impl Service {
     }
 
     /// Suppresses (hidden, tombstone resolves) or withdraws an object (curators), with a reason.
-    pub async fn suppress(&self, actor: &Actor, kind: ObjectKind, key: &str, withdraw: bool, reason: &str) -> Result<ObjectView> {
+    pub async fn suppress(
+        &self,
+        actor: &Actor,
+        kind: ObjectKind,
+        key: &str,
+        withdraw: bool,
+        reason: &str,
+    ) -> Result<ObjectView> {
         let (object, _) = self.load_object(actor, kind, key, Action::Suppress).await?;
         if reason.trim().is_empty() {
-            return Err(ParseError::new("reason", "give the reason; it is shown on the tombstone").into());
+            return Err(
+                ParseError::new("reason", "give the reason; it is shown on the tombstone").into(),
+            );
         }
         if object.accession.is_none() {
             return Err(Error::Conflict("only accessioned objects are suppressed or withdrawn; a draft is simply deleted by its owner".into()));
         }
         let user = actor.user()?;
-        let (to, action) = if withdraw { (Status::Withdrawn, "withdraw") } else { (Status::Suppressed, "suppress") };
-        let from: &[Status] = if withdraw { &[Status::Private, Status::Public, Status::Suppressed] } else { &[Status::Private, Status::Public] };
-        self.store.set_status(&[object.id], from, to, action, None, Some(user.id), Some(reason), &self.clock.now_text()).await?;
+        let (to, action) = if withdraw {
+            (Status::Withdrawn, "withdraw")
+        } else {
+            (Status::Suppressed, "suppress")
+        };
+        let from: &[Status] = if withdraw {
+            &[Status::Private, Status::Public, Status::Suppressed]
+        } else {
+            &[Status::Private, Status::Public]
+        };
+        self.store
+            .set_status(
+                &[object.id],
+                from,
+                to,
+                action,
+                None,
+                Some(user.id),
+                Some(reason),
+                &self.clock.now_text(),
+            )
+            .await?;
         self.object(actor, kind, &object.id.to_string()).await
     }
 
     /// Returns an object's recorded changes and earlier versions.
-    pub async fn history(&self, actor: &Actor, kind: ObjectKind, key: &str) -> Result<(Vec<EventView>, Vec<(i32, serde_json::Value, String)>)> {
+    pub async fn history(
+        &self,
+        actor: &Actor,
+        kind: ObjectKind,
+        key: &str,
+    ) -> Result<(Vec<EventView>, Vec<(i32, serde_json::Value, String)>)> {
         let (object, visibility) = self.load_object(actor, kind, key, Action::View).await?;
         if visibility == Visibility::Tombstone {
             return Err(Error::not_found(kind.as_str()));
         }
-        let events = self.store.events("object", object.id).await?.into_iter().map(EventView::from).collect();
+        let events = self
+            .store
+            .events("object", object.id)
+            .await?
+            .into_iter()
+            .map(EventView::from)
+            .collect();
         let versions = self
             .store
             .versions(object.id)
             .await?
             .into_iter()
-            .map(|v| (v.version, serde_json::from_str(&v.body).unwrap_or(serde_json::Value::Null), v.created_at))
+            .map(|v| {
+                (
+                    v.version,
+                    serde_json::from_str(&v.body).unwrap_or(serde_json::Value::Null),
+                    v.created_at,
+                )
+            })
             .collect();
         Ok((events, versions))
     }
@@ -632,7 +972,13 @@ impl Service {
     /// Returns a submission's recorded changes.
     pub async fn submission_history(&self, actor: &Actor, id: i64) -> Result<Vec<EventView>> {
         self.load_submission(actor, id, Action::View).await?;
-        Ok(self.store.events("submission", id).await?.into_iter().map(EventView::from).collect())
+        Ok(self
+            .store
+            .events("submission", id)
+            .await?
+            .into_iter()
+            .map(EventView::from)
+            .collect())
     }
 
     /// Releases every private object whose release date has come, with what it refers to.
@@ -646,8 +992,22 @@ impl Service {
         }
         let ids: Vec<i64> = ids.into_iter().collect();
         if !ids.is_empty() {
-            self.store.set_status(&ids, &[Status::Private], Status::Public, "release", None, None, Some("release date reached"), &self.clock.now_text()).await?;
-            tracing::info!(released = ids.len(), "released objects whose hold date came");
+            self.store
+                .set_status(
+                    &ids,
+                    &[Status::Private],
+                    Status::Public,
+                    "release",
+                    None,
+                    None,
+                    Some("release date reached"),
+                    &self.clock.now_text(),
+                )
+                .await?;
+            tracing::info!(
+                released = ids.len(),
+                "released objects whose hold date came"
+            );
         }
         Ok(ids.len())
     }
@@ -656,14 +1016,29 @@ impl Service {
 fn batch_references(batch: &Batch) -> Vec<(ObjectKind, &str)> {
     let mut out = Vec::new();
     for project in &batch.projects {
-        out.extend(project.umbrella.iter().map(|r| (ObjectKind::Project, r.as_str())));
+        out.extend(
+            project
+                .umbrella
+                .iter()
+                .map(|r| (ObjectKind::Project, r.as_str())),
+        );
     }
     for sample in &batch.samples {
-        out.extend(sample.project.iter().map(|r| (ObjectKind::Project, r.as_str())));
+        out.extend(
+            sample
+                .project
+                .iter()
+                .map(|r| (ObjectKind::Project, r.as_str())),
+        );
     }
     for experiment in &batch.experiments {
         out.push((ObjectKind::Sample, experiment.sample.as_str()));
-        out.extend(experiment.project.iter().map(|r| (ObjectKind::Project, r.as_str())));
+        out.extend(
+            experiment
+                .project
+                .iter()
+                .map(|r| (ObjectKind::Project, r.as_str())),
+        );
     }
     for run in &batch.runs {
         out.push((ObjectKind::Experiment, run.experiment.as_str()));
@@ -687,7 +1062,11 @@ fn new_objects(batch: &Batch) -> Vec<NewObject> {
             alias: object.alias().to_owned(),
             title: object.title().to_owned(),
             body: object.to_json().to_string(),
-            references: object.references().into_iter().map(|(k, r)| (k, r.to_owned())).collect(),
+            references: object
+                .references()
+                .into_iter()
+                .map(|(k, r)| (k, r.to_owned()))
+                .collect(),
         });
     }
     out
@@ -725,6 +1104,9 @@ fn hash_password(password: &str) -> Result<String> {
 
 fn verify_password(password: &str, hash: &str) -> Result<()> {
     use argon2::password_hash::{PasswordVerifier, phc::PasswordHash};
-    let parsed = PasswordHash::new(hash).map_err(|e| Error::Internal(format!("stored password hash does not parse: {e}").into()))?;
-    argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).map_err(|_| Error::BadCredentials)
+    let parsed = PasswordHash::new(hash)
+        .map_err(|e| Error::Internal(format!("stored password hash does not parse: {e}").into()))?;
+    argon2::Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .map_err(|_| Error::BadCredentials)
 }

@@ -1,7 +1,7 @@
 //! What the service returns about objects and submissions, shaped for the API's JSON.
 
-use serde::Serialize;
 use seqbank_metastore::{Event, Object, Submission, User};
+use serde::Serialize;
 
 use crate::authz::Visibility;
 
@@ -20,7 +20,12 @@ pub struct FindingView {
 
 impl From<&seqbank_metadata::Finding> for FindingView {
     fn from(f: &seqbank_metadata::Finding) -> Self {
-        Self { code: f.code.to_owned(), severity: f.severity.as_str().to_owned(), message: f.message.clone(), path: f.path.clone() }
+        Self {
+            code: f.code.to_owned(),
+            severity: f.severity.as_str().to_owned(),
+            message: f.message.clone(),
+            path: f.path.clone(),
+        }
     }
 }
 
@@ -88,11 +93,23 @@ impl ObjectView {
             version: (!tombstone).then_some(object.version),
             owner: shown(&object.owner),
             submission_id: full.then_some(object.submission_id),
-            hold_until: if full { object.hold_until.clone() } else { None },
+            hold_until: if full {
+                object.hold_until.clone()
+            } else {
+                None
+            },
             created_at: shown(&object.created_at),
             updated_at: shown(&object.updated_at),
-            released_at: if tombstone { None } else { object.released_at.clone() },
-            metadata: if tombstone { None } else { serde_json::from_str(&object.body).ok() },
+            released_at: if tombstone {
+                None
+            } else {
+                object.released_at.clone()
+            },
+            metadata: if tombstone {
+                None
+            } else {
+                serde_json::from_str(&object.body).ok()
+            },
         }
     }
 }
@@ -172,7 +189,14 @@ pub struct EventView {
 
 impl From<Event> for EventView {
     fn from(e: Event) -> Self {
-        Self { action: e.action, from: e.from_status, to: e.to_status, by: e.actor, reason: e.reason, at: e.at }
+        Self {
+            action: e.action,
+            from: e.from_status,
+            to: e.to_status,
+            by: e.actor,
+            reason: e.reason,
+            at: e.at,
+        }
     }
 }
 
@@ -189,6 +213,10 @@ pub struct UserView {
 
 impl From<&User> for UserView {
     fn from(u: &User) -> Self {
-        Self { name: u.name.clone(), role: u.role.as_str(), created_at: u.created_at.clone() }
+        Self {
+            name: u.name.clone(),
+            role: u.role.as_str(),
+            created_at: u.created_at.clone(),
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! The `seqbank` command: an open genomics data center in one program.
 //!
 //! This binary is the composition root: it parses the command line, builds what the command
-//! needs from the library crates and prints the result. Today it offers `seqbank validate`.
+//! needs from the library crates and prints the result.
 
 mod commands;
+mod config;
 
 use std::process::ExitCode;
 
@@ -21,9 +22,27 @@ struct Cli {
 enum Command {
     /// Check read files (FASTQ, SAM, BAM, CRAM) the way the archive checks an upload.
     Validate(commands::validate::Args),
+    /// Run the archive: the REST API under /api/v1 and the release scheduler.
+    Serve(commands::serve::Args),
+    /// Run a demo archive with users and data in every state, in a temporary folder.
+    Demo(commands::demo::Args),
+    /// Manage users on the server's own data.
+    #[command(subcommand)]
+    User(commands::user::Command),
+    /// Send metadata files (JSON, TSV, XLSX, SRA XML) to a running archive as a submission.
+    Submit(commands::client::SubmitArgs),
+    /// Show a submission's state and findings.
+    Status(commands::client::StatusArgs),
 }
 
 fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SEQBANK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -35,6 +54,11 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(args),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Demo(args) => commands::demo::run(args),
+        Command::User(command) => commands::user::run(command),
+        Command::Submit(args) => commands::client::submit(args),
+        Command::Status(args) => commands::client::status(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,196 @@
+//! Configuration: one TOML file plus `SEQBANK_*` environment overrides (`docs/config.md`).
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use anyhow::{Context, bail};
+use seqbank_service::AccessionConfig;
+use serde::Deserialize;
+
+/// Everything `seqbank serve` can be told.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Config {
+    /// Folder for the embedded database and (later) objects and index.
+    pub(crate) data_dir: PathBuf,
+    /// Address the HTTP server listens on.
+    pub(crate) listen: SocketAddr,
+    /// Metadata store.
+    pub(crate) metastore: MetastoreConfig,
+    /// Accession prefixes and width.
+    pub(crate) accessions: AccessionConfig,
+    /// The release scheduler.
+    pub(crate) release: ReleaseConfig,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct MetastoreConfig {
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`; empty means `sqlite://DATA_DIR/seqbank.db`.
+    pub(crate) url: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct ReleaseConfig {
+    /// Seconds between runs of the scheduled release of objects whose hold date has come.
+    pub(crate) interval_seconds: u64,
+}
+
+impl Default for ReleaseConfig {
+    fn default() -> Self {
+        Self {
+            interval_seconds: 3600,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./seqbank-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            metastore: MetastoreConfig::default(),
+            accessions: AccessionConfig::default(),
+            release: ReleaseConfig::default(),
+        }
+    }
+}
+
+/// Where settings may come from on the command line.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub(crate) struct Sources {
+    /// TOML configuration file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Data folder (overrides the file and SEQBANK_DATA_DIR).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads the file (if any), then the environment, then command-line flags.
+    pub(crate) fn load(sources: &Sources) -> anyhow::Result<Self> {
+        let mut config = match &sources.config {
+            Some(path) => Self::from_file(path)?,
+            None => Self::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        if let Some(dir) = &sources.data {
+            config.data_dir = dir.clone();
+        }
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("could not read {}", path.display()))?;
+        toml::from_str(&text)
+            .with_context(|| format!("invalid configuration in {}", path.display()))
+    }
+
+    /// Applies `SEQBANK_*` variables.
+    pub(crate) fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        if let Some(v) = get("SEQBANK_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("SEQBANK_LISTEN") {
+            self.listen = v.parse().with_context(|| {
+                format!("SEQBANK_LISTEN={v:?} is not an address like 127.0.0.1:8080")
+            })?;
+        }
+        if let Some(v) = get("SEQBANK_METASTORE_URL") {
+            self.metastore.url = v;
+        }
+        let prefixes = [
+            ("SEQBANK_ACCESSION_PROJECT", &mut self.accessions.project),
+            ("SEQBANK_ACCESSION_SAMPLE", &mut self.accessions.sample),
+            (
+                "SEQBANK_ACCESSION_EXPERIMENT",
+                &mut self.accessions.experiment,
+            ),
+            ("SEQBANK_ACCESSION_RUN", &mut self.accessions.run),
+            (
+                "SEQBANK_ACCESSION_SUBMISSION",
+                &mut self.accessions.submission,
+            ),
+        ];
+        for (name, slot) in prefixes {
+            if let Some(v) = get(name) {
+                *slot = v;
+            }
+        }
+        if let Some(v) = get("SEQBANK_ACCESSION_DIGITS") {
+            self.accessions.digits = v
+                .parse()
+                .with_context(|| format!("SEQBANK_ACCESSION_DIGITS={v:?} is not a number"))?;
+        }
+        if let Some(v) = get("SEQBANK_RELEASE_INTERVAL_SECONDS") {
+            self.release.interval_seconds = v.parse().with_context(|| {
+                format!("SEQBANK_RELEASE_INTERVAL_SECONDS={v:?} is not a number")
+            })?;
+        }
+        self.check()
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        let a = &self.accessions;
+        let prefixes = [&a.project, &a.sample, &a.experiment, &a.run, &a.submission];
+        for prefix in prefixes {
+            if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') {
+                bail!("accession prefix {prefix:?} must be upper-case letters");
+            }
+        }
+        for (i, p) in prefixes.iter().enumerate() {
+            if prefixes[i + 1..].contains(p) {
+                bail!("accession prefix {p:?} is used for two kinds of object");
+            }
+        }
+        if !(3..=12).contains(&a.digits) {
+            bail!("accessions.digits must be between 3 and 12");
+        }
+        Ok(())
+    }
+
+    /// Returns the metastore URL, defaulting to SQLite in the data folder.
+    pub(crate) fn metastore_url(&self) -> String {
+        if self.metastore.url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("seqbank.db").display())
+        } else {
+            self.metastore.url.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment() {
+        let mut config: Config = toml::from_str(
+            "listen = \"0.0.0.0:9000\"\n[accessions]\nproject = \"PRJCA\"\ndigits = 7\n",
+        )
+        .unwrap();
+        assert_eq!(config.accessions.sample, "SAMSB");
+        config
+            .apply_env(|name| (name == "SEQBANK_ACCESSION_SAMPLE").then(|| "SAMC".to_owned()))
+            .unwrap();
+        assert_eq!(
+            (
+                config.accessions.project.as_str(),
+                config.accessions.sample.as_str(),
+                config.accessions.digits
+            ),
+            ("PRJCA", "SAMC", 7)
+        );
+        assert!(
+            config
+                .apply_env(|name| (name == "SEQBANK_ACCESSION_RUN").then(|| "SAMC".to_owned()))
+                .is_err()
+        );
+        assert!(toml::from_str::<Config>("colour = 1").is_err());
+    }
+}
