@@ -58,14 +58,17 @@ pub const MAX_VALUE_LEN: usize = 4000;
 pub fn validate_batch(batch: &Batch, context: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut aliases: HashMap<ObjectKind, HashSet<&str>> = HashMap::new();
+    let mut index: HashMap<ObjectKind, usize> = HashMap::new();
     for (kind, alias) in batch.aliases() {
+        let idx = index.entry(kind).or_default();
         if !aliases.entry(kind).or_default().insert(alias) {
             out.push(Finding::error(
                 "object.alias_duplicate",
-                kind.plural(),
-                format!("{kind} alias {alias:?} is used more than once"),
+                format!("{}[{idx}].alias", kind.plural()),
+                format!("{kind} alias {alias:?} is used more than once in the submission"),
             ));
         }
+        *idx += 1;
     }
     let check_ref = |out: &mut Vec<Finding>, path: String, kind: ObjectKind, reference: &str| {
         if reference.trim().is_empty() {
@@ -747,20 +750,22 @@ fn check_run(run: &Run, path: &str, layout: Option<&str>, out: &mut Vec<Finding>
     let mut names = HashSet::new();
     for (idx, file) in run.files.iter().enumerate() {
         let file_path = format!("{path}.files[{idx}]");
-        if file.name.is_empty()
+        // A relative path inside the upload area is allowed (SRA XML names files so); nothing that climbs out of it.
+        let bad_name = file.name.is_empty()
             || !file.name.is_ascii()
             || file
                 .name
-                .contains(['/', '\\', '<', '>', ':', '"', '|', '?', '*'])
-            || file.name.starts_with('.')
-        {
+                .contains(['\\', '<', '>', ':', '"', '|', '?', '*'])
+            || file.name.starts_with('/')
+            || file
+                .name
+                .split('/')
+                .any(|part| part.is_empty() || part == ".." || part.starts_with('.'));
+        if bad_name {
             out.push(Finding::error(
                 "run.file_name_invalid",
                 format!("{file_path}.name"),
-                format!(
-                    "{:?} must be a plain ASCII file name without / \\ < > : \" | ? *",
-                    file.name
-                ),
+                format!("{:?} must be an ASCII file name or relative path, without \\ < > : \" | ? * or hidden parts", file.name),
             ));
         }
         if !names.insert(file.name.as_str()) {
@@ -770,14 +775,17 @@ fn check_run(run: &Run, path: &str, layout: Option<&str>, out: &mut Vec<Finding>
                 format!("{} is listed twice", file.name),
             ));
         }
-        if !vocab::RUN_FILE_TYPES.contains(&file.file_type.as_str()) {
+        if vocab::LEGACY_RUN_FILE_TYPES.contains(&file.file_type.as_str()) {
+            out.push(Finding::warning(
+                "run.file_type_unchecked",
+                format!("{file_path}.type"),
+                format!("{} files are archived as they are; seqbank checks the content of fastq, bam and cram", file.file_type),
+            ));
+        } else if !vocab::RUN_FILE_TYPES.contains(&file.file_type.as_str()) {
             out.push(Finding::error(
                 "run.file_type_invalid",
                 format!("{file_path}.type"),
-                format!(
-                    "{:?} is not a read file type (fastq, bam, cram)",
-                    file.file_type
-                ),
+                format!("{:?} is not a read file type (fastq, bam, cram, or another INSDC run file type)", file.file_type),
             ));
         }
         if file.md5.parse::<seqbank_core::Md5>().is_err() {
@@ -804,7 +812,8 @@ fn check_run(run: &Run, path: &str, layout: Option<&str>, out: &mut Vec<Finding>
             "a run holds at most 10 FASTQ files",
         ));
     }
-    if types.len() == 1 && !types.contains("fastq") && run.files.len() > 1 {
+    if types.len() == 1 && (types.contains("bam") || types.contains("cram")) && run.files.len() > 1
+    {
         out.push(Finding::error(
             "run.too_many_files",
             format!("{path}.files"),

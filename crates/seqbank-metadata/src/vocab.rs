@@ -83,8 +83,33 @@ pub fn by_name(name: &str) -> Option<&'static Vocabulary> {
 /// Library layouts.
 pub const LAYOUTS: &[&str] = &["SINGLE", "PAIRED"];
 
-/// Run file types accepted for reads.
+/// Run file types seqbank validates record by record.
 pub const RUN_FILE_TYPES: &[&str] = &["fastq", "bam", "cram"];
+
+/// Other run file types of the INSDC SRA schema (`SRA.run.xsd`), archived without content checks.
+pub const LEGACY_RUN_FILE_TYPES: &[&str] = &[
+    "sra",
+    "srf",
+    "sff",
+    "fasta",
+    "tab",
+    "454_native",
+    "454_native_seq",
+    "454_native_qual",
+    "Helicos_native",
+    "Illumina_native",
+    "Illumina_native_seq",
+    "Illumina_native_prb",
+    "Illumina_native_int",
+    "Illumina_native_qseq",
+    "Illumina_native_scarf",
+    "SOLiD_native",
+    "SOLiD_native_csfasta",
+    "SOLiD_native_qual",
+    "PacBio_HDF5",
+    "CompleteGenomics_native",
+    "OxfordNanopore_native",
+];
 
 /// The INSDC missing-value terms, accepted in place of a mandatory value.
 pub const MISSING_VALUE_TERMS: &[&str] = &[

@@ -175,8 +175,8 @@ struct ListQuery {
     limit: Option<i64>,
 }
 
-async fn not_found() -> ApiError {
-    ApiError(Error::NotFound("object"))
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({"error": {"code": "no_route", "message": "no such endpoint; see /api/v1/openapi.json"}}))).into_response()
 }
 
 async fn openapi() -> Response {

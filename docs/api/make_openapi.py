@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Writes docs/openapi.json, the OpenAPI 3.1 document of seqbank's REST API.
+
+Run from the repository root after changing the API: python3 docs/api/make_openapi.py
+A test checks that every path and method here is routed by the server.
+"""
+import json
+
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+def body(schema, content_type="application/json"):
+    return {"required": True, "content": {content_type: {"schema": schema}}}
+
+def ok(description, schema=None, status="200", content_type="application/json"):
+    response = {"description": description}
+    if schema is not None:
+        response["content"] = {content_type: {"schema": schema}}
+    return {status: response}
+
+ERRORS = {
+    "400": {"$ref": "#/components/responses/BadRequest"},
+    "401": {"$ref": "#/components/responses/Unauthenticated"},
+    "403": {"$ref": "#/components/responses/Forbidden"},
+    "404": {"$ref": "#/components/responses/NotFound"},
+    "409": {"$ref": "#/components/responses/Conflict"},
+    "422": {"$ref": "#/components/responses/Invalid"},
+}
+
+def op(summary, responses, tag, request=None, params=(), description=None, errors=("400", "401", "403", "404", "409", "422")):
+    operation = {"summary": summary, "tags": [tag], "responses": {**responses, **{e: ERRORS[e] for e in errors}}}
+    if description:
+        operation["description"] = description
+    if request:
+        operation["requestBody"] = request
+    if params:
+        operation["parameters"] = list(params)
+    return operation
+
+def param(name, where, schema, description, required=None):
+    p = {"name": name, "in": where, "schema": schema, "description": description}
+    if where == "path" or required:
+        p["required"] = True
+    return p
+
+ID = param("id", "path", {"type": "integer"}, "Submission id.")
+KIND = param("kind", "path", {"type": "string", "enum": ["projects", "samples", "experiments", "runs"]}, "Object kind.")
+KEY = param("key", "path", {"type": "string"}, "Accession (e.g. SAMSB000001) or row id.")
+NAME = param("name", "path", {"type": "string"}, "Checklist name: generic, human, microbe, plant, environmental.")
+PAGE = [param("after", "query", {"type": "integer"}, "Return items after this id (the previous page's next_after)."),
+        param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "Page size.")]
+STATUS = param("status", "query", {"type": "string"}, "Only these states, comma-separated: draft, submitted, in_review, returned, approved, private, public, suppressed, withdrawn.")
+REASON = body({"type": "object", "properties": {"reason": {"type": "string"}}, "additionalProperties": False})
+
+paths = {
+    "/api/v1/openapi.json": {"get": op("This document", ok("OpenAPI 3.1 document", {"type": "object"}), "meta", errors=())},
+    "/api/v1/auth/token": {"post": op("Sign in with a password; returns a new API token", ok("Token", {"type": "object", "properties": {"token": {"type": "string"}}}, "201"), "users",
+        body({"type": "object", "required": ["name", "password"], "properties": {"name": {"type": "string"}, "password": {"type": "string"}}, "additionalProperties": False}), errors=("400", "401"))},
+    "/api/v1/me": {"get": op("The signed-in user", ok("User", ref("User")), "users", errors=("401",))},
+    "/api/v1/users": {
+        "get": op("List users (admins)", ok("Users", {"type": "object", "properties": {"items": {"type": "array", "items": ref("User")}}}), "users", errors=("401", "403")),
+        "post": op("Create a user (admins); returns its first API token, shown only once", ok("User and token", {"type": "object", "properties": {"user": ref("User"), "token": {"type": "string"}}}, "201"), "users",
+            body({"type": "object", "required": ["name", "role"], "properties": {"name": {"type": "string"}, "role": {"enum": ["submitter", "curator", "admin"]}, "password": {"type": "string", "minLength": 8}}, "additionalProperties": False}), errors=("400", "401", "403", "409")),
+    },
+    "/api/v1/checklists": {"get": op("Sample checklists", ok("Checklists", {"type": "object", "properties": {"items": {"type": "array", "items": ref("Checklist")}}}), "checklists", errors=())},
+    "/api/v1/checklists/{name}": {"get": op("One checklist", ok("Checklist", ref("Checklist")), "checklists", params=[NAME], errors=("404",))},
+    "/api/v1/checklists/{name}/template": {"get": op("Spreadsheet template for a checklist", {"200": {"description": "Template", "content": {
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}},
+            "text/tab-separated-values": {"schema": {"type": "string"}}}}}, "checklists",
+        params=[NAME, param("format", "query", {"enum": ["xlsx", "tsv"], "default": "xlsx"}, "Workbook with projects/samples/experiments/runs sheets, or one TSV sheet."),
+                param("sheet", "query", {"enum": ["projects", "samples", "experiments", "runs"], "default": "samples"}, "Sheet of a TSV template.")], errors=("400", "404"))},
+    "/api/v1/submissions": {
+        "get": op("List submissions: your own, or all for curators", ok("Page of submissions", {"type": "object", "properties": {"items": {"type": "array", "items": ref("Submission")}, "next_after": {"type": ["integer", "null"]}}}), "submissions", params=[STATUS, *PAGE], errors=("400", "401")),
+        "post": op("Create a draft submission", ok("Submission", ref("Submission"), "201"), "submissions", body(ref("NewSubmission")), errors=("400", "401", "409", "422")),
+    },
+    "/api/v1/submissions/{id}": {
+        "get": op("A submission with its last findings and object counts", ok("Submission", ref("Submission")), "submissions", params=[ID]),
+        "patch": op("Change a draft's title or release date (null clears it)", ok("Submission", ref("Submission")), "submissions",
+            body({"type": "object", "properties": {"title": {"type": "string"}, "hold_until": {"type": ["string", "null"], "format": "date"}}, "additionalProperties": False}), params=[ID]),
+    },
+    "/api/v1/submissions/{id}/history": {"get": op("Recorded transitions: who, when, why", ok("Events", {"type": "object", "properties": {"events": {"type": "array", "items": ref("Event")}}}), "submissions", params=[ID])},
+    "/api/v1/submissions/{id}/objects": {"post": op("Add objects from a JSON batch document; all or none", ok("Added, with warnings", ref("Added"), "201"), "submissions", body(ref("Batch")), params=[ID],
+        description="Errors about values given (vocabulary, references, formats) refuse the whole batch with 422 and the field path of each; missing mandatory values are accepted into the draft and block submit.")},
+    "/api/v1/submissions/{id}/spreadsheet": {"post": op("Add objects from a TSV sheet or an XLSX workbook; errors name the cell (samples!D7)", ok("Added", ref("Added"), "201"), "submissions",
+        {"required": True, "content": {"text/tab-separated-values": {"schema": {"type": "string"}}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}},
+        params=[ID, param("sheet", "query", {"enum": ["projects", "samples", "experiments", "runs"]}, "Sheet of a TSV file without a '#seqbank:SHEET' first line."),
+                param("format", "query", {"enum": ["tsv", "xlsx"]}, "Overrides detection by content.")])},
+    "/api/v1/submissions/{id}/xml": {"post": op("Add objects from INSDC SRA XML (PROJECT, STUDY, SAMPLE, EXPERIMENT, RUN, SUBMISSION or their _SET)", ok("Added", ref("Added"), "201"), "submissions",
+        {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}, params=[ID])},
+    "/api/v1/submissions/{id}/validate": {"post": op("Dry run: every check, nothing changed", ok("Findings", {"type": "object", "properties": {"valid": {"type": "boolean"}, "findings": {"type": "array", "items": ref("Finding")}}}), "submissions", params=[ID])},
+    "/api/v1/submissions/{id}/submit": {"post": op("Submit: frozen, checked, then in_review or returned with findings", ok("Submission", ref("Submission")), "submissions", params=[ID])},
+    "/api/v1/submissions/{id}/return": {"post": op("Return to the submitter with a comment (curators)", ok("Submission", ref("Submission")), "review", REASON, params=[ID])},
+    "/api/v1/submissions/{id}/approve": {"post": op("Approve (curators): accessions assigned; objects private until the hold date, or public", ok("Submission", ref("Submission")), "review", REASON, params=[ID])},
+    "/api/v1/{kind}": {
+        "get": op("List objects you may see", ok("Page of objects", {"type": "object", "properties": {"items": {"type": "array", "items": ref("Object")}, "next_after": {"type": ["integer", "null"]}}}), "objects",
+            params=[KIND, STATUS, param("submission", "query", {"type": "integer"}, "Only objects of this submission."), param("mine", "query", {"type": "boolean"}, "Only your own."), *PAGE]),
+        "post": op("Add one object to a draft submission", ok("Added", ref("Added"), "201"), "objects", body({"type": "object"}), params=[KIND, param("submission", "query", {"type": "integer"}, "Draft submission id.", True)]),
+    },
+    "/api/v1/{kind}/{key}": {
+        "get": op("One object; private ones are 404 to those who may not see them; suppressed and withdrawn ones resolve to a tombstone", ok("Object", ref("Object")), "objects", params=[KIND, KEY]),
+        "put": op("Replace an object's metadata: in place in a draft, as a new version once accessioned", ok("Object", ref("Object")), "objects", body({"type": "object"}),
+            params=[KIND, KEY, param("reason", "query", {"type": "string"}, "Why (kept in the history).")]),
+    },
+    "/api/v1/{kind}/{key}/history": {"get": op("Recorded changes and earlier versions", ok("History", {"type": "object", "properties": {"events": {"type": "array", "items": ref("Event")}, "versions": {"type": "array", "items": {"type": "object"}}}}), "objects", params=[KIND, KEY])},
+    "/api/v1/{kind}/{key}/release": {"post": op("Release now, with what it refers to; cascade=true also releases what refers to it. Curators restore suppressed records.", ok("Object", ref("Object")), "objects",
+        params=[KIND, KEY, param("cascade", "query", {"type": "boolean", "default": False}, "Also release the private objects that refer to this one.")])},
+    "/api/v1/{kind}/{key}/suppress": {"post": op("Suppress (curators): hidden from listings, the accession resolves to a tombstone", ok("Object", ref("Object")), "review", REASON, params=[KIND, KEY])},
+    "/api/v1/{kind}/{key}/withdraw": {"post": op("Withdraw (curators): a permanent tombstone", ok("Object", ref("Object")), "review", REASON, params=[KIND, KEY])},
+}
+
+error_body = {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+    "code": {"type": "string"}, "message": {"type": "string"}, "path": {"type": "string", "description": "Field path (samples[3].attributes.collection_date), sheet cell (samples!D7) or place (line 4 column 2)."},
+    "findings": {"type": "array", "items": ref("Finding")}}}}}
+
+def response(description):
+    return {"description": description, "content": {"application/json": {"schema": ref("Error")}}}
+
+doc = {
+    "openapi": "3.1.0",
+    "info": {"title": "seqbank REST API", "version": "1", "description": "Describe, validate, submit, review, accession, hold and release projects, samples, experiments and runs. "
+             "Authenticate with 'Authorization: Bearer TOKEN'. Every error is JSON with a code, a message and, where there is one, the place."},
+    "paths": paths,
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "responses": {
+            "BadRequest": response("The request cannot be read (malformed JSON, unknown field, wrong type); path names the place"),
+            "Unauthenticated": response("No or invalid token"),
+            "Forbidden": response("You may see this but not do that"),
+            "NotFound": response("Nothing you may see has this name"),
+            "Conflict": response("The state does not allow it, or an alias is taken"),
+            "Invalid": response("Rules broken; findings lists each with its path"),
+        },
+        "schemas": {
+            "Error": error_body,
+            "Finding": {"type": "object", "properties": {"code": {"type": "string"}, "severity": {"enum": ["error", "warning"]}, "message": {"type": "string"}, "path": {"type": "string"}}},
+            "Added": {"type": "object", "properties": {"added": {"type": "boolean"}, "findings": {"type": "array", "items": ref("Finding")}}},
+            "User": {"type": "object", "properties": {"name": {"type": "string"}, "role": {"enum": ["submitter", "curator", "admin"]}, "created_at": {"type": "string"}}},
+            "Event": {"type": "object", "properties": {"action": {"type": "string"}, "from": {"type": "string"}, "to": {"type": "string"}, "by": {"type": "string"}, "reason": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}},
+            "Checklist": {"type": "object", "properties": {"name": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"}, "fields": {"type": "array", "items": {"type": "object"}}}},
+            "NewSubmission": {"type": "object", "additionalProperties": False, "properties": {"alias": {"type": "string"}, "title": {"type": "string"}, "hold_until": {"type": "string", "format": "date", "description": "At most two years ahead; absent releases on approval."}}},
+            "Submission": {"type": "object", "properties": {"id": {"type": "integer"}, "alias": {"type": "string"}, "title": {"type": "string"}, "status": {"enum": ["draft", "submitted", "in_review", "returned", "approved"]},
+                "accession": {"type": "string"}, "owner": {"type": "string"}, "hold_until": {"type": "string", "format": "date"}, "findings": {"type": "array", "items": ref("Finding")},
+                "objects": {"type": "object", "additionalProperties": {"type": "integer"}}, "created_at": {"type": "string"}, "updated_at": {"type": "string"}}},
+            "Object": {"type": "object", "description": "Fields a viewer may not see are absent: hold_until and submission_id for all but the owner and curators; everything but accession, status and reason on tombstones.",
+                "properties": {"id": {"type": "integer"}, "kind": {"enum": ["project", "sample", "experiment", "run"]}, "accession": {"type": "string"}, "status": {"type": "string"},
+                "status_reason": {"type": "string"}, "alias": {"type": "string"}, "title": {"type": "string"}, "version": {"type": "integer"}, "owner": {"type": "string"},
+                "submission_id": {"type": "integer"}, "hold_until": {"type": "string"}, "created_at": {"type": "string"}, "updated_at": {"type": "string"}, "released_at": {"type": "string"},
+                "metadata": {"type": "object"}}},
+            "Batch": {"type": "object", "additionalProperties": False, "description": "Objects refer to each other by alias, or to accessioned objects by accession. See docs/metadata.md.",
+                "properties": {k: {"type": "array", "items": {"type": "object"}} for k in ["projects", "samples", "experiments", "runs"]}},
+        },
+    },
+    "security": [{"bearer": []}, {}],
+}
+with open("docs/openapi.json", "w") as out:
+    json.dump(doc, out, indent=2)
+    out.write("\n")
