@@ -22,10 +22,13 @@ pub enum Resolution {
     Missing,
 }
 
+/// Looks up a reference outside the batch.
+type Resolver<'a> = Box<dyn Fn(ObjectKind, &str) -> Resolution + 'a>;
+
 /// What validation needs to know beyond the batch.
 pub struct Context<'a> {
     today: Date,
-    resolve: Box<dyn Fn(ObjectKind, &str) -> Resolution + 'a>,
+    resolve: Resolver<'a>,
 }
 
 impl<'a> Context<'a> {

@@ -252,7 +252,19 @@ impl Service {
             return Err(Error::Invalid(vec![finding]));
         }
         let now = self.clock.now_text();
-        let alias = new.alias.unwrap_or_else(|| format!("submission-{now}"));
+        let alias = match new.alias {
+            Some(alias) => alias,
+            None => {
+                // Several submissions may start in the same second: a random suffix keeps them apart.
+                let mut suffix = [0u8; 3];
+                getrandom::fill(&mut suffix)
+                    .map_err(|e| Error::Internal(format!("no randomness: {e}").into()))?;
+                format!(
+                    "submission-{now}-{:02x}{:02x}{:02x}",
+                    suffix[0], suffix[1], suffix[2]
+                )
+            }
+        };
         if alias.trim().is_empty() || alias.len() > 128 {
             return Err(ParseError::new("alias", "a submission alias is 1–128 characters").into());
         }

@@ -1,3 +1,4 @@
 //! End-to-end tests of the `seqbank` binary.
 
+mod archive;
 mod validate;

@@ -1,0 +1,284 @@
+//! The archive end to end: `seqbank user add`, `seqbank serve` on a real socket, `curl` as the
+//! client, and a server killed in the middle of a large batch.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use serde_json::{Value, json};
+
+fn seqbank() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_seqbank"))
+}
+
+fn have_curl() -> bool {
+    let found = Command::new("curl")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        eprintln!("skipping: curl is not installed");
+    }
+    found
+}
+
+fn add_user(data: &Path, name: &str, role: &str) -> String {
+    let out = seqbank()
+        .args(["user", "add", name, "--role", role, "--data"])
+        .arg(data)
+        .output()
+        .expect("seqbank runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned()
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(data: &Path) -> Self {
+        let mut child = seqbank()
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("seqbank serve starts");
+        let stderr = child.stderr.take().expect("piped");
+        let mut line = String::new();
+        BufReader::new(stderr)
+            .read_line(&mut line)
+            .expect("serve says where it listens");
+        let start = line.find("http://").expect("an address in the first line");
+        let end = line[start..].find("/api/v1/").expect("the API path") + start;
+        Self {
+            child,
+            base: line[start..end].to_owned(),
+        }
+    }
+
+    fn kill(mut self) {
+        // SIGKILL: no chance to clean up, like a crash or a power cut.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn curl(method: &str, url: &str, token: Option<&str>, body: Option<&Path>) -> (u16, Value) {
+    let mut command = Command::new("curl");
+    command.args(["-s", "-X", method, "-w", "\n%{http_code}", url]);
+    if let Some(token) = token {
+        command.args(["-H", &format!("Authorization: Bearer {token}")]);
+    }
+    if let Some(body) = body {
+        command
+            .arg("--data-binary")
+            .arg(format!("@{}", body.display()));
+    }
+    let out = command.output().expect("curl runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (json, code) = text.rsplit_once('\n').unwrap_or(("", &text));
+    (
+        code.trim().parse().unwrap_or(0),
+        serde_json::from_str(json).unwrap_or(Value::Null),
+    )
+}
+
+fn batch() -> Value {
+    json!({
+        "projects": [{"alias": "p", "title": "Soil nitrogen cyclers", "description": "Metagenomes of paddy soil."}],
+        "samples": [{"alias": "s", "title": "Paddy soil 1", "project": "p", "checklist": "generic",
+            "organism": {"taxon_id": 410658, "scientific_name": "soil metagenome"},
+            "attributes": {"collection_date": "2024-07", "geo_loc_name": "Viet Nam: Mekong Delta"}}],
+        "experiments": [{"alias": "e", "title": "WGS", "sample": "s", "platform": "ILLUMINA", "instrument_model": "Illumina NovaSeq X",
+            "library": {"strategy": "WGS", "source": "METAGENOMIC", "selection": "RANDOM", "layout": "SINGLE"}}],
+        "runs": [{"alias": "r", "experiment": "e", "files": [{"name": "s.fastq.gz", "type": "fastq", "md5": "00112233445566778899aabbccddeeff"}]}]
+    })
+}
+
+#[test]
+fn curl_takes_a_submission_from_draft_to_public() {
+    if !have_curl() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let alice = add_user(&data, "alice", "submitter");
+    let carol = add_user(&data, "carol", "curator");
+    let server = Server::start(&data);
+    let api = format!("{}/api/v1", server.base);
+    let body = dir.path().join("body.json");
+
+    std::fs::write(&body, r#"{"alias": "first", "title": "First submission"}"#).unwrap();
+    let (status, submission) = curl(
+        "POST",
+        &format!("{api}/submissions"),
+        Some(&alice),
+        Some(&body),
+    );
+    assert_eq!(status, 201, "{submission}");
+    let id = submission["id"].as_i64().unwrap();
+    std::fs::write(&body, batch().to_string()).unwrap();
+    let (status, added) = curl(
+        "POST",
+        &format!("{api}/submissions/{id}/objects"),
+        Some(&alice),
+        Some(&body),
+    );
+    assert_eq!(status, 201, "{added}");
+    let (_, submitted) = curl(
+        "POST",
+        &format!("{api}/submissions/{id}/submit"),
+        Some(&alice),
+        None,
+    );
+    assert_eq!(submitted["status"], "in_review", "{submitted}");
+    let (status, _) = curl(
+        "POST",
+        &format!("{api}/submissions/{id}/approve"),
+        Some(&alice),
+        None,
+    );
+    assert_eq!(status, 403, "a submitter cannot approve");
+    let (_, approved) = curl(
+        "POST",
+        &format!("{api}/submissions/{id}/approve"),
+        Some(&carol),
+        None,
+    );
+    assert_eq!(approved["status"], "approved", "{approved}");
+    // No hold date: public on approval, visible to anyone.
+    let (status, run) = curl("GET", &format!("{api}/runs/SBR000001"), None, None);
+    assert_eq!((status, &run["status"]), (200, &json!("public")), "{run}");
+    let (status, error) = curl("GET", &format!("{api}/runs/SBR000002"), None, None);
+    assert_eq!(
+        (status, &error["error"]["code"]),
+        (404, &json!("not_found"))
+    );
+    server.kill();
+}
+
+#[test]
+fn a_server_killed_mid_batch_keeps_all_or_none() {
+    if !have_curl() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let alice = add_user(&data, "alice", "submitter");
+    let n = 20_000;
+    let mut tsv = String::from(
+        "#seqbank:samples\nalias\ttitle\ttaxon_id\tscientific_name\tchecklist\tcollection_date\tgeo_loc_name\n",
+    );
+    for i in 0..n {
+        tsv.push_str(&format!(
+            "s{i}\tIsolate {i}\t562\tEscherichia coli\tgeneric\t2023-0{}\tFrance: Lyon\n",
+            i % 9 + 1
+        ));
+    }
+    let sheet = dir.path().join("samples.tsv");
+    std::fs::write(&sheet, tsv).unwrap();
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, "{}").unwrap();
+
+    let mut outcomes = Vec::new();
+    for (round, delay_ms) in [150u64, 600, 1500, 3000].iter().enumerate() {
+        let server = Server::start(&data);
+        let api = format!("{}/api/v1", server.base);
+        let (status, submission) = curl(
+            "POST",
+            &format!("{api}/submissions"),
+            Some(&alice),
+            Some(&body),
+        );
+        assert_eq!(status, 201, "{submission}");
+        let id = submission["id"].as_i64().unwrap();
+        let upload = Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-X",
+                "POST",
+                "-H",
+                &format!("Authorization: Bearer {alice}"),
+            ])
+            .arg("--data-binary")
+            .arg(format!("@{}", sheet.display()))
+            .arg(format!("{api}/submissions/{id}/spreadsheet"))
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(*delay_ms));
+        server.kill();
+        let _ = upload.wait_with_output();
+
+        let server = Server::start(&data);
+        let api = format!("{}/api/v1", server.base);
+        let mut count = 0;
+        let mut after = 0;
+        loop {
+            let (status, page) = curl(
+                "GET",
+                &format!("{api}/samples?submission={id}&limit=1000&after={after}"),
+                Some(&alice),
+                None,
+            );
+            assert_eq!(status, 200, "round {round}: {page}");
+            let items = page["items"].as_array().unwrap();
+            count += items.len();
+            match page["next_after"].as_i64() {
+                Some(next) => after = next,
+                None => break,
+            }
+        }
+        assert!(
+            count == 0 || count == n,
+            "round {round}: {count} of {n} samples survived a crash"
+        );
+        outcomes.push(count);
+        server.kill();
+    }
+    eprintln!("samples stored after each kill: {outcomes:?}");
+
+    // Uninterrupted, the same sheet is stored whole (by another submitter: aliases are per owner).
+    let bob = add_user(&data, "bob", "submitter");
+    let server = Server::start(&data);
+    let api = format!("{}/api/v1", server.base);
+    let (_, submission) = curl(
+        "POST",
+        &format!("{api}/submissions"),
+        Some(&bob),
+        Some(&body),
+    );
+    let id = submission["id"].as_i64().unwrap();
+    let (status, added) = curl(
+        "POST",
+        &format!("{api}/submissions/{id}/spreadsheet"),
+        Some(&bob),
+        Some(&sheet),
+    );
+    assert_eq!(status, 201, "{added}");
+    let (_, view) = curl("GET", &format!("{api}/submissions/{id}"), Some(&bob), None);
+    assert_eq!(view["objects"]["samples"], n, "{view}");
+    server.kill();
+}
