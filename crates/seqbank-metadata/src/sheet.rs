@@ -749,6 +749,52 @@ mod tests {
     }
 
     #[test]
+    fn filled_workbooks_read_with_cells() {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.set_name("samples").unwrap();
+        for (col, name) in [
+            "alias",
+            "title",
+            "taxon_id",
+            "scientific_name",
+            "collection_date",
+            "geo_loc_name",
+        ]
+        .iter()
+        .enumerate()
+        {
+            sheet.write_string(0, col as u16, *name).unwrap();
+        }
+        for row in 1..=3u32 {
+            sheet.write_string(row, 0, format!("s{row}")).unwrap();
+            sheet.write_string(row, 1, "Soil").unwrap();
+            sheet.write_number(row, 2, 410658.0).unwrap();
+            sheet.write_string(row, 3, "soil metagenome").unwrap();
+            sheet.write_string(row, 5, "Kenya").unwrap();
+        }
+        // A date typed into Excel is a serial number with a date format.
+        let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2024, 5, 17).unwrap();
+        let format = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+        sheet
+            .write_datetime_with_format(3, 4, &date, &format)
+            .unwrap();
+        let bytes = workbook.save_to_buffer().unwrap();
+        let read = read_xlsx(&bytes).unwrap();
+        assert_eq!(read.batch.samples.len(), 3);
+        assert_eq!(read.batch.samples[0].organism.taxon_id, 410658);
+        assert_eq!(
+            read.batch.samples[2].attributes["collection_date"].value,
+            "2024-05-17"
+        );
+        assert_eq!(
+            read.cell_of("samples[2].attributes.collection_date"),
+            Some("samples!E4")
+        );
+        assert!(read_xlsx(b"PK\x03\x04 not really").is_err());
+    }
+
+    #[test]
     fn templates_read_back() {
         let checklist = Checklist::get("human").unwrap();
         let tsv = template_tsv(ObjectKind::Sample, checklist);

@@ -20,7 +20,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         store.allocate_accessions("BENCHBLOCK", 100_000).await?;
     }
     let seconds = started.elapsed().as_secs_f64();
-    println!("{backend}: {blocks} blocks of 100,000 in {seconds:.3} s: {:.1} ms per block, {:.0} accessions/s", seconds * 1000.0 / blocks as f64, blocks as f64 * 100_000.0 / seconds);
+    println!(
+        "{backend}: {blocks} blocks of 100,000 in {seconds:.3} s: {:.1} ms per block, {:.0} accessions/s",
+        seconds * 1000.0 / blocks as f64,
+        blocks as f64 * 100_000.0 / seconds
+    );
 
     let singles = 2000;
     let started = Instant::now();
@@ -28,7 +32,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         store.allocate_accessions("BENCHONE", 1).await?;
     }
     let seconds = started.elapsed().as_secs_f64();
-    println!("{backend}: {singles} single allocations in {seconds:.3} s: {:.0} transactions/s", singles as f64 / seconds);
+    println!(
+        "{backend}: {singles} single allocations in {seconds:.3} s: {:.0} transactions/s",
+        singles as f64 / seconds
+    );
 
     let clients = 8;
     let per_client = 250;
@@ -47,7 +54,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         task.await??;
     }
     let seconds = started.elapsed().as_secs_f64();
-    println!("{backend}: {clients} concurrent clients × {per_client} single allocations in {seconds:.3} s: {:.0} transactions/s", (clients * per_client) as f64 / seconds);
+    println!(
+        "{backend}: {clients} concurrent clients × {per_client} single allocations in {seconds:.3} s: {:.0} transactions/s",
+        (clients * per_client) as f64 / seconds
+    );
     store.close().await;
     Ok(())
 }

@@ -282,3 +282,60 @@ fn a_server_killed_mid_batch_keeps_all_or_none() {
     assert_eq!(view["objects"]["samples"], n, "{view}");
     server.kill();
 }
+
+#[test]
+fn seqbank_submit_sends_files_and_reports_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let alice = add_user(&data, "alice", "submitter");
+    let server = Server::start(&data);
+    let good = dir.path().join("batch.json");
+    std::fs::write(&good, batch().to_string()).unwrap();
+    let out = seqbank()
+        .args(["submit", "--submit"])
+        .arg(&good)
+        .env("SEQBANK_SERVER", &server.base)
+        .env("SEQBANK_TOKEN", &alice)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with("submission 1 (") && stdout.contains("): in_review"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 experiments, 1 projects, 1 runs, 1 samples"),
+        "{stdout}"
+    );
+
+    // A bad file: the command fails, naming the file and the place.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"samples": [{"alias": "x", "title": "t", "organism": {"taxon_id": 9606, "scientific_name": "Mus musculus"}}]}"#).unwrap();
+    let out = seqbank()
+        .arg("submit")
+        .arg(&bad)
+        .env("SEQBANK_SERVER", &server.base)
+        .env("SEQBANK_TOKEN", &alice)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bad.json was not accepted")
+            && stderr.contains("organism.taxon_mismatch samples[0].organism"),
+        "{stderr}"
+    );
+    let out = seqbank()
+        .args(["status", "1"])
+        .env("SEQBANK_SERVER", &server.base)
+        .env("SEQBANK_TOKEN", &alice)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("in_review"));
+    server.kill();
+}
