@@ -5,7 +5,7 @@ use seqbank_core::Severity;
 /// One problem with submitted metadata.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Finding {
-    /// Stable code, e.g. `sample.attribute_missing`; listed in `docs/metadata-codes.md`.
+    /// Stable code, e.g. `sample.attribute_missing`; listed in `docs/metadata-codes.md` (a test keeps the list complete).
     pub code: &'static str,
     /// Error or warning.
     pub severity: Severity,

@@ -99,6 +99,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_code_is_documented() {
+        let doc = include_str!("../../../docs/metadata-codes.md");
+        let sources = [
+            include_str!("validate.rs"),
+            include_str!("../../seqbank-service/src/service.rs"),
+        ];
+        let mut n_codes = 0;
+        for source in sources {
+            for (idx, _) in source.match_indices("Finding::") {
+                let rest = &source[idx..];
+                let Some(start) = rest.find('"') else {
+                    continue;
+                };
+                let code: String = rest[start + 1..]
+                    .chars()
+                    .take_while(|c| *c != '"')
+                    .collect();
+                if code.contains('.') && !code.contains(' ') {
+                    assert!(
+                        doc.contains(&format!("| `{code}` |")),
+                        "{code} is not in docs/metadata-codes.md"
+                    );
+                    n_codes += 1;
+                }
+            }
+        }
+        assert!(n_codes >= 40, "found only {n_codes} codes");
+    }
+
+    #[test]
     fn json_errors_name_the_field() {
         let err = parse_json::<Batch>(br#"{"samples": [{"alias": "a", "title": "t", "organism": {"taxon_id": "x", "scientific_name": "y"}}]}"#)
             .unwrap_err();
