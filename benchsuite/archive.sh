@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Whole-program benchmark of the archive core: accession allocation, and a 10,000-sample
-# spreadsheet submission end to end (upload, validation, storage; then submit and approve),
+# spreadsheet (records of ../shared/bench/biosample_model.py) submitted end to end (upload, validation, storage; then submit and approve),
 # on SQLite and, when BENCH_POSTGRES_URL names a server (postgres://USER@HOST:PORT), on PostgreSQL.
 #
 #   benchsuite/archive.sh [N_SAMPLES]
@@ -13,14 +13,8 @@ BIN=target/release/seqbank
 WORK=$(mktemp -d /tmp/seqbank-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-python3 - "$N" > "$WORK/samples.tsv" <<'PY'
-import sys
-n = int(sys.argv[1])
-print("#seqbank:samples")
-print("alias\ttitle\ttaxon_id\tscientific_name\tchecklist\tcollection_date\tgeo_loc_name\tstrain\thost\tisolation_source")
-for i in range(n):
-    print(f"iso-{i}\tIsolate {i}\t562\tEscherichia coli\tmicrobe\t2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}\tFrance: Lyon\tEC{i}\tHomo sapiens\turine")
-PY
+# The samples come from the shared BioSample model (../shared/bench/biosample_model.py).
+python3 benchsuite/biosample_sheet.py "$N" > "$WORK/samples.tsv"
 
 run() {
     local name=$1 url=$2

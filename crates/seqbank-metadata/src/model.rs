@@ -64,6 +64,35 @@ impl Batch {
         projects.chain(samples).chain(experiments).chain(runs)
     }
 
+    /// Returns the number of projects, samples, experiments and runs, in [`ObjectKind::ALL`] order.
+    pub fn counts(&self) -> [usize; 4] {
+        [
+            self.projects.len(),
+            self.samples.len(),
+            self.experiments.len(),
+            self.runs.len(),
+        ]
+    }
+
+    /// Returns every reference the objects make: (kind referred to, reference as written).
+    pub fn references(&self) -> Vec<(ObjectKind, &str)> {
+        let mut out = Vec::new();
+        out.extend(self.projects.iter().flat_map(Project::references));
+        out.extend(self.samples.iter().flat_map(Sample::references));
+        out.extend(self.experiments.iter().flat_map(Experiment::references));
+        out.extend(self.runs.iter().flat_map(Run::references));
+        out
+    }
+
+    /// Returns the objects one by one, projects first.
+    pub fn into_objects(self) -> impl Iterator<Item = Object> {
+        let projects = self.projects.into_iter().map(Object::Project);
+        let samples = self.samples.into_iter().map(Object::Sample);
+        let experiments = self.experiments.into_iter().map(Object::Experiment);
+        let runs = self.runs.into_iter().map(Object::Run);
+        projects.chain(samples).chain(experiments).chain(runs)
+    }
+
     /// Adds every object of `other` after those of `self`.
     pub fn extend(&mut self, other: Batch) {
         self.projects.extend(other.projects);
@@ -131,22 +160,10 @@ impl Object {
     /// Returns the references this object makes: (kind referred to, reference as written).
     pub fn references(&self) -> Vec<(ObjectKind, &str)> {
         match self {
-            Self::Project(o) => o
-                .umbrella
-                .iter()
-                .map(|r| (ObjectKind::Project, r.as_str()))
-                .collect(),
-            Self::Sample(o) => o
-                .project
-                .iter()
-                .map(|r| (ObjectKind::Project, r.as_str()))
-                .collect(),
-            Self::Experiment(o) => {
-                let mut refs = vec![(ObjectKind::Sample, o.sample.as_str())];
-                refs.extend(o.project.iter().map(|r| (ObjectKind::Project, r.as_str())));
-                refs
-            }
-            Self::Run(o) => vec![(ObjectKind::Experiment, o.experiment.as_str())],
+            Self::Project(o) => o.references(),
+            Self::Sample(o) => o.references(),
+            Self::Experiment(o) => o.references(),
+            Self::Run(o) => o.references(),
         }
     }
 
@@ -263,6 +280,46 @@ pub struct Sample {
     /// Checklist attributes and any others, by tag.
     #[serde(default)]
     pub attributes: Attributes,
+}
+
+impl Project {
+    /// Returns the references it makes: its umbrella project.
+    pub fn references(&self) -> Vec<(ObjectKind, &str)> {
+        self.umbrella
+            .iter()
+            .map(|r| (ObjectKind::Project, r.as_str()))
+            .collect()
+    }
+}
+
+impl Sample {
+    /// Returns the references it makes: its project.
+    pub fn references(&self) -> Vec<(ObjectKind, &str)> {
+        self.project
+            .iter()
+            .map(|r| (ObjectKind::Project, r.as_str()))
+            .collect()
+    }
+}
+
+impl Experiment {
+    /// Returns the references it makes: its sample and project.
+    pub fn references(&self) -> Vec<(ObjectKind, &str)> {
+        let mut refs = vec![(ObjectKind::Sample, self.sample.as_str())];
+        refs.extend(
+            self.project
+                .iter()
+                .map(|r| (ObjectKind::Project, r.as_str())),
+        );
+        refs
+    }
+}
+
+impl Run {
+    /// Returns the references it makes: its experiment.
+    pub fn references(&self) -> Vec<(ObjectKind, &str)> {
+        vec![(ObjectKind::Experiment, self.experiment.as_str())]
+    }
 }
 
 fn default_checklist() -> String {

@@ -605,24 +605,20 @@ pub fn template_columns(
             ),
             ("design_description", O, "design"),
         ]),
-        ObjectKind::Run => {
-            let mut columns = fixed(&[
-                ("alias", M, "your unique name for the run"),
-                ("title", O, "title"),
-                ("experiment", M, "alias or accession of the experiment"),
-                (
-                    "file_type",
-                    O,
-                    "fastq, bam or cram (guessed from the file name when empty)",
-                ),
-                ("file_1", M, "first file name"),
-                ("file_1_md5", M, "MD5 of the first file"),
-                ("file_2", O, "second file name (paired libraries)"),
-                ("file_2_md5", O, "MD5 of the second file"),
-            ]);
-            columns.truncate(8);
-            columns
-        }
+        ObjectKind::Run => fixed(&[
+            ("alias", M, "your unique name for the run"),
+            ("title", O, "title"),
+            ("experiment", M, "alias or accession of the experiment"),
+            (
+                "file_type",
+                O,
+                "fastq, bam or cram (guessed from the file name when empty)",
+            ),
+            ("file_1", M, "first file name"),
+            ("file_1_md5", M, "MD5 of the first file"),
+            ("file_2", O, "second file name (paired libraries)"),
+            ("file_2_md5", O, "MD5 of the second file"),
+        ]),
     }
 }
 

@@ -16,18 +16,7 @@ const NOW: &str = "2026-11-21T10:00:00Z";
 struct TestDb {
     store: Metastore,
     cleanup: Option<(String, String)>,
-    _dir: Option<tempfile_dir::Dir>,
-}
-
-mod tempfile_dir {
-    /// A temporary folder removed on drop (std only, to keep dev-dependencies small).
-    pub struct Dir(pub std::path::PathBuf);
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    _dir: Option<tempfile::TempDir>,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -44,13 +33,12 @@ fn unique() -> String {
 }
 
 async fn sqlite() -> TestDb {
-    let dir = std::env::temp_dir().join(format!("seqbank-metastore-{}", unique()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join("meta.db").display());
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("meta.db").display());
     TestDb {
         store: Metastore::connect(&url).await.unwrap(),
         cleanup: None,
-        _dir: Some(tempfile_dir::Dir(dir)),
+        _dir: Some(dir),
     }
 }
 

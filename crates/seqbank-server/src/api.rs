@@ -625,45 +625,35 @@ async fn release(
 }
 
 async fn suppress(
-    State(state): State<AppState>,
-    Auth(actor): Auth,
-    P((kind, key)): P<(String, String)>,
+    state: State<AppState>,
+    auth: Auth,
+    path: P<(String, String)>,
     bytes: Bytes,
 ) -> ApiResult {
-    let reason: Reason = body(&bytes)?;
-    Ok(Json(
-        state
-            .service
-            .suppress(
-                &actor,
-                kind_of(&kind)?,
-                &key,
-                false,
-                reason.reason.as_deref().unwrap_or(""),
-            )
-            .await?,
-    )
-    .into_response())
+    tombstone(state, auth, path, bytes, false).await
 }
 
 async fn withdraw(
+    state: State<AppState>,
+    auth: Auth,
+    path: P<(String, String)>,
+    bytes: Bytes,
+) -> ApiResult {
+    tombstone(state, auth, path, bytes, true).await
+}
+
+async fn tombstone(
     State(state): State<AppState>,
     Auth(actor): Auth,
     P((kind, key)): P<(String, String)>,
     bytes: Bytes,
+    withdraw: bool,
 ) -> ApiResult {
     let reason: Reason = body(&bytes)?;
-    Ok(Json(
-        state
-            .service
-            .suppress(
-                &actor,
-                kind_of(&kind)?,
-                &key,
-                true,
-                reason.reason.as_deref().unwrap_or(""),
-            )
-            .await?,
-    )
-    .into_response())
+    let reason = reason.reason.as_deref().unwrap_or("");
+    let view = state
+        .service
+        .suppress(&actor, kind_of(&kind)?, &key, withdraw, reason)
+        .await?;
+    Ok(Json(view).into_response())
 }

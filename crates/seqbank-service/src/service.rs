@@ -434,22 +434,8 @@ impl Service {
         }
         let existing = self.submission_objects(id).await?;
         let n_existing = existing.len();
-        let mut whole = Batch::default();
-        for object in &existing {
-            Metadata::from_json(object.kind, object.body.as_bytes())
-                .map_err(|e| {
-                    Error::Internal(
-                        format!("stored object {} does not parse: {e}", object.id).into(),
-                    )
-                })?
-                .push_into(&mut whole);
-        }
-        let offsets = [
-            whole.projects.len(),
-            whole.samples.len(),
-            whole.experiments.len(),
-            whole.runs.len(),
-        ];
+        let mut whole = batch_of(&existing)?;
+        let offsets = whole.counts();
         whole.extend(batch.clone());
         let mut findings = self.check(submission.owner_id, &whole).await?;
         // Report only on the new objects, with paths (and cells) relative to what was sent.
@@ -463,7 +449,7 @@ impl Service {
         {
             return Err(Error::Invalid(findings));
         }
-        let objects = new_objects(&batch);
+        let objects: Vec<NewObject> = batch.into_objects().map(|o| new_object(&o)).collect();
         let user = actor.user()?;
         self.store
             .add_objects(
@@ -487,7 +473,7 @@ impl Service {
     async fn check(&self, owner_id: i64, batch: &Batch) -> Result<Vec<Finding>> {
         let in_batch: BTreeSet<(ObjectKind, &str)> = batch.aliases().collect();
         let mut wanted = BTreeSet::new();
-        for (kind, reference) in batch_references(batch) {
+        for (kind, reference) in batch.references() {
             if !in_batch.contains(&(kind, reference)) {
                 wanted.insert((kind, reference.to_owned()));
             }
@@ -520,16 +506,7 @@ impl Service {
 
     async fn full_check(&self, submission: &Submission) -> Result<Vec<Finding>> {
         let objects = self.submission_objects(submission.id).await?;
-        let mut whole = Batch::default();
-        for object in &objects {
-            Metadata::from_json(object.kind, object.body.as_bytes())
-                .map_err(|e| {
-                    Error::Internal(
-                        format!("stored object {} does not parse: {e}", object.id).into(),
-                    )
-                })?
-                .push_into(&mut whole);
-        }
+        let whole = batch_of(&objects)?;
         let mut findings = self.check(submission.owner_id, &whole).await?;
         if whole.is_empty() {
             findings.push(Finding::error(
@@ -739,21 +716,8 @@ impl Service {
         let now = self.clock.now_text();
         // Check it in the context of its submission, replacing the old version.
         let others = self.submission_objects(object.submission_id).await?;
-        let mut whole = Batch::default();
-        let mut offsets = [0usize; 4];
-        for other in others.iter().filter(|o| o.id != object.id) {
-            Metadata::from_json(other.kind, other.body.as_bytes())
-                .map_err(|e| {
-                    Error::Internal(
-                        format!("stored object {} does not parse: {e}", other.id).into(),
-                    )
-                })?
-                .push_into(&mut whole);
-        }
-        offsets[0] = whole.projects.len();
-        offsets[1] = whole.samples.len();
-        offsets[2] = whole.experiments.len();
-        offsets[3] = whole.runs.len();
+        let mut whole = batch_of(others.iter().filter(|o| o.id != object.id))?;
+        let offsets = whole.counts();
         metadata.clone().push_into(&mut whole);
         let mut findings = self.check(object.owner_id, &whole).await?;
         findings.retain_mut(|f| rebase_path(&mut f.path, &offsets));
@@ -770,17 +734,7 @@ impl Service {
         {
             return Err(Error::Invalid(findings));
         }
-        let new = NewObject {
-            kind,
-            alias: metadata.alias().to_owned(),
-            title: metadata.title().to_owned(),
-            body: metadata.to_json().to_string(),
-            references: metadata
-                .references()
-                .into_iter()
-                .map(|(k, r)| (k, r.to_owned()))
-                .collect(),
-        };
+        let new = new_object(&metadata);
         if object.status.is_editable() {
             self.store
                 .replace_object(
@@ -1025,63 +979,32 @@ impl Service {
     }
 }
 
-fn batch_references(batch: &Batch) -> Vec<(ObjectKind, &str)> {
-    let mut out = Vec::new();
-    for project in &batch.projects {
-        out.extend(
-            project
-                .umbrella
-                .iter()
-                .map(|r| (ObjectKind::Project, r.as_str())),
-        );
+/// Rebuilds the batch of stored objects.
+fn batch_of<'a>(objects: impl IntoIterator<Item = &'a Object>) -> Result<Batch> {
+    let mut batch = Batch::default();
+    for object in objects {
+        Metadata::from_json(object.kind, object.body.as_bytes())
+            .map_err(|e| {
+                Error::Internal(format!("stored object {} does not parse: {e}", object.id).into())
+            })?
+            .push_into(&mut batch);
     }
-    for sample in &batch.samples {
-        out.extend(
-            sample
-                .project
-                .iter()
-                .map(|r| (ObjectKind::Project, r.as_str())),
-        );
-    }
-    for experiment in &batch.experiments {
-        out.push((ObjectKind::Sample, experiment.sample.as_str()));
-        out.extend(
-            experiment
-                .project
-                .iter()
-                .map(|r| (ObjectKind::Project, r.as_str())),
-        );
-    }
-    for run in &batch.runs {
-        out.push((ObjectKind::Experiment, run.experiment.as_str()));
-    }
-    out
+    Ok(batch)
 }
 
-fn new_objects(batch: &Batch) -> Vec<NewObject> {
-    let mut out = Vec::with_capacity(batch.len());
-    let objects = batch
-        .projects
-        .iter()
-        .cloned()
-        .map(Metadata::Project)
-        .chain(batch.samples.iter().cloned().map(Metadata::Sample))
-        .chain(batch.experiments.iter().cloned().map(Metadata::Experiment))
-        .chain(batch.runs.iter().cloned().map(Metadata::Run));
-    for object in objects {
-        out.push(NewObject {
-            kind: object.kind(),
-            alias: object.alias().to_owned(),
-            title: object.title().to_owned(),
-            body: object.to_json().to_string(),
-            references: object
-                .references()
-                .into_iter()
-                .map(|(k, r)| (k, r.to_owned()))
-                .collect(),
-        });
+/// Shapes an object for the store.
+fn new_object(object: &Metadata) -> NewObject {
+    NewObject {
+        kind: object.kind(),
+        alias: object.alias().to_owned(),
+        title: object.title().to_owned(),
+        body: object.to_json().to_string(),
+        references: object
+            .references()
+            .into_iter()
+            .map(|(k, r)| (k, r.to_owned()))
+            .collect(),
     }
-    out
 }
 
 /// Rewrites `samples[12].x` to `samples[2].x` when 10 samples came before the new ones; returns
