@@ -23,11 +23,13 @@
 //! # }).unwrap();
 //! ```
 
+#[macro_use]
 mod store;
+mod files;
 #[cfg(test)]
 mod tests;
 
-pub use self::store::*;
+pub use self::{files::*, store::*};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]

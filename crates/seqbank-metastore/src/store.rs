@@ -14,11 +14,11 @@ use crate::{Error, Result};
 /// The metadata store.
 #[derive(Clone, Debug)]
 pub struct Metastore {
-    backend: Backend,
+    pub(crate) backend: Backend,
 }
 
 #[derive(Clone, Debug)]
-enum Backend {
+pub(crate) enum Backend {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
@@ -39,14 +39,16 @@ macro_rules! with_tx {
     ($self:expr, |$tx:ident| $body:expr) => {
         match &$self.backend {
             Backend::Sqlite(pool) => {
-                use sqlite_tx as h;
+                #[allow(unused_imports)]
+                use $crate::store::sqlite_tx as h;
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
                 $tx.commit().await?;
                 out
             }
             Backend::Postgres(pool) => {
-                use postgres_tx as h;
+                #[allow(unused_imports)]
+                use $crate::store::postgres_tx as h;
                 let mut $tx = pool.begin().await?;
                 let out = $body;
                 $tx.commit().await?;
@@ -343,7 +345,7 @@ pub struct Approval {
     pub release_now: bool,
 }
 
-fn parse<T: FromStr>(s: &str) -> Result<T> {
+pub(crate) fn parse<T: FromStr>(s: &str) -> Result<T> {
     s.parse().map_err(|_| {
         Error::Database(sqlx::Error::Decode(
             format!("unexpected value {s:?} in the database").into(),
@@ -1082,6 +1084,9 @@ impl Metastore {
             "object_versions",
             "events",
             "accession_counters",
+            "uploads",
+            "files",
+            "jobs",
         ] {
             let sql = format!("SELECT COUNT(*) FROM {table}");
             let n: i64 = with_pool!(self, |pool| sqlx::query_scalar(AssertSqlSafe(sql))
@@ -1109,7 +1114,7 @@ fn push_statuses(sql: &mut String, params: &mut Vec<Param>, column: &str, status
 // that expands to one function per backend.
 macro_rules! tx_helpers {
     ($module:ident, $db:ty) => {
-        mod $module {
+        pub(crate) mod $module {
             use super::*;
 
             type Tx = sqlx::Transaction<'static, $db>;

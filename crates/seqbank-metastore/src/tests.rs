@@ -9,7 +9,9 @@ use std::{
 
 use seqbank_core::{ObjectKind, Role, Status};
 
-use crate::{Approval, Error, Metastore, NewObject, ObjectQuery, Visibility};
+use crate::{
+    Approval, Error, Metastore, NewFile, NewObject, ObjectQuery, Upload, UploadState, Visibility,
+};
 
 const NOW: &str = "2026-11-21T10:00:00Z";
 
@@ -110,7 +112,9 @@ conformance!(
     objects_are_added_all_or_nothing,
     accessions_never_repeat,
     lifecycle_and_history,
-    listings_respect_visibility
+    listings_respect_visibility,
+    jobs_are_leased_retried_and_failed,
+    uploads_and_files
 );
 
 fn object(kind: ObjectKind, alias: &str, references: &[(ObjectKind, &str)]) -> NewObject {
@@ -541,4 +545,225 @@ async fn listings_respect_visibility(store: &Metastore) {
         .await
         .unwrap();
     assert_eq!(drafts.len(), 1);
+}
+
+async fn jobs_are_leased_retried_and_failed(store: &Metastore) {
+    let t = |s: u32| format!("2026-11-21T10:{:02}:{:02}Z", s / 60, s % 60);
+    let first = store
+        .enqueue("validate_run", 7, 2, &t(0), &t(0))
+        .await
+        .unwrap();
+    assert!(first.is_some());
+    // Queued twice: one job.
+    assert_eq!(
+        store
+            .enqueue("validate_run", 7, 2, &t(0), &t(0))
+            .await
+            .unwrap(),
+        None
+    );
+    let job = store.claim_job("w1", &t(30), &t(1)).await.unwrap().unwrap();
+    assert_eq!(
+        (job.id, job.attempts, job.state.as_str()),
+        (first.unwrap(), 1, "running")
+    );
+    // While it runs, a change queues one more pass; nobody else can take the running one.
+    let second = store
+        .enqueue("validate_run", 7, 2, &t(2), &t(2))
+        .await
+        .unwrap()
+        .unwrap();
+    let other = store.claim_job("w2", &t(40), &t(3)).await.unwrap().unwrap();
+    assert_eq!(other.id, second);
+    assert!(store.complete_job(second, "w2", "ok", &t(4)).await.unwrap());
+    assert!(
+        store
+            .heartbeat(job.id, "w1", &t(60), 5, 10, &t(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .heartbeat(job.id, "w2", &t(60), 5, 10, &t(5))
+            .await
+            .unwrap()
+    );
+    // w1 dies: after its lease another worker takes the job over, as attempt 2.
+    assert!(
+        store
+            .claim_job("w2", &t(100), &t(59))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let again = store
+        .claim_job("w2", &t(120), &t(61))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.id, again.attempts, again.done), (job.id, 2, 5));
+    assert!(
+        !store
+            .complete_job(job.id, "w1", "late", &t(62))
+            .await
+            .unwrap(),
+        "lost lease"
+    );
+    // Attempt 2 fails: no attempts left, so it fails for good.
+    store
+        .fail_job(job.id, "w2", "boom", &t(200), &t(63))
+        .await
+        .unwrap();
+    let failed = store.job(job.id).await.unwrap();
+    assert_eq!(
+        (failed.state.as_str(), failed.last_error.as_deref()),
+        ("failed", Some("boom"))
+    );
+    // A job that fails with attempts left is queued again after its backoff.
+    let third = store
+        .enqueue("audit", 0, 3, &t(0), &t(64))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .claim_job("w1", &t(200), &t(65))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .fail_job(third, "w1", "store down", &t(300), &t(66))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_job("w1", &t(400), &t(299))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let retried = store
+        .claim_job("w1", &t(400), &t(301))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((retried.id, retried.attempts), (third, 2));
+    // A lease that runs out on the last attempt fails the job instead of running it again.
+    let fourth = store
+        .enqueue("release_due", 0, 1, &t(0), &t(302))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .claim_job("w1", &t(310), &t(303))
+        .await
+        .unwrap()
+        .unwrap();
+    store.claim_job("w2", &t(900), &t(500)).await.unwrap();
+    assert_eq!(store.job(fourth).await.unwrap().state, "failed");
+}
+
+async fn uploads_and_files(store: &Metastore) {
+    let ada = store
+        .create_user("ada", Role::Submitter, None, NOW)
+        .await
+        .unwrap();
+    let submission = store
+        .create_submission(ada.id, "b", "B", None, NOW)
+        .await
+        .unwrap();
+    let ids = store
+        .add_objects(
+            submission.id,
+            &[Status::Draft],
+            &[object(ObjectKind::Run, "r1", &[])],
+            ada.id,
+            NOW,
+        )
+        .await
+        .unwrap();
+    let upload = |id: &str| Upload {
+        id: id.to_owned(),
+        owner_id: ada.id,
+        run_id: ids[0],
+        file_name: "a.fq".into(),
+        length: 100,
+        received: 0,
+        state: UploadState::Receiving,
+        multipart_id: None,
+        parts: Vec::new(),
+        part_size: 0,
+        spooled: 0,
+        expires_at: "2026-11-24T10:00:00Z".into(),
+        created_at: NOW.into(),
+        updated_at: NOW.into(),
+    };
+    store.create_upload(&upload("u1")).await.unwrap();
+    let mut u1 = store.upload("u1").await.unwrap();
+    u1.received = 60;
+    u1.parts = vec!["p1".into(), "p2".into()];
+    store.save_upload_progress(&u1, NOW).await.unwrap();
+    assert_eq!(store.upload("u1").await.unwrap().parts, u1.parts);
+    assert_eq!(store.upload_bytes(ada.id).await.unwrap(), 100);
+    // A second upload of the same file replaces the unfinished first one.
+    store.create_upload(&upload("u2")).await.unwrap();
+    assert_eq!(
+        store.upload("u1").await.unwrap().state,
+        UploadState::Cancelled
+    );
+    assert!(matches!(
+        store.save_upload_progress(&u1, NOW).await,
+        Err(Error::StateMismatch { .. })
+    ));
+    assert!(
+        store
+            .set_upload_state("u2", &[UploadState::Receiving], UploadState::Received, NOW)
+            .await
+            .unwrap()
+    );
+    let file = |upload: &str, valid: bool| NewFile {
+        run_id: ids[0],
+        name: "a.fq".into(),
+        upload_id: upload.into(),
+        storage_key: format!("staging/uploads/{upload}"),
+        size: 100,
+        md5: "0".repeat(32),
+        sha256: "0".repeat(64),
+        valid,
+        report: "{}".into(),
+    };
+    assert_eq!(store.put_file(&file("u2", false), NOW).await.unwrap(), None);
+    assert_eq!(
+        store.upload("u2").await.unwrap().state,
+        UploadState::Invalid
+    );
+    // The same upload again (a retried job) changes nothing.
+    assert_eq!(store.put_file(&file("u2", false), NOW).await.unwrap(), None);
+    store.create_upload(&upload("u3")).await.unwrap();
+    let replaced = store
+        .put_file(&file("u3", true), NOW)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(replaced.upload_id, "u2");
+    let files = store.files_of_run(ids[0]).await.unwrap();
+    assert_eq!(
+        (files.len(), files[0].valid, files[0].archived),
+        (1, true, false)
+    );
+    store
+        .set_file_archived(files[0].id, "runs/SBR000/SBR000001/a.fq", NOW)
+        .await
+        .unwrap();
+    let archived = store
+        .file_by_key("runs/SBR000/SBR000001/a.fq")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(archived.archived);
+    // An archived file is never replaced.
+    store.create_upload(&upload("u4")).await.unwrap();
+    assert!(matches!(
+        store.put_file(&file("u4", true), NOW).await,
+        Err(Error::Conflict(_))
+    ));
 }
