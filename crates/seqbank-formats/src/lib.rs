@@ -33,6 +33,7 @@ mod code;
 mod compression;
 pub mod cram;
 pub mod fastq;
+pub mod json;
 mod report;
 mod run;
 pub mod sam;

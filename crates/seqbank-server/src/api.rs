@@ -62,7 +62,7 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 /// The caller, from an `Authorization: Bearer TOKEN` header (anonymous without one).
-pub(crate) struct Auth(Actor);
+pub(crate) struct Auth(pub(crate) Actor);
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
@@ -108,7 +108,7 @@ impl<T: serde::de::DeserializeOwned + Send> FromRequestParts<AppState> for Q<T> 
 }
 
 /// `Path`, with errors as JSON: a path that names nothing is not found.
-pub(crate) struct P<T>(T);
+pub(crate) struct P<T>(pub(crate) T);
 
 impl<T: serde::de::DeserializeOwned + Send> FromRequestParts<AppState> for P<T> {
     type Rejection = ApiError;

@@ -6,6 +6,7 @@
 
 mod api;
 mod error;
+mod files;
 
 use std::sync::Arc;
 
@@ -23,7 +24,7 @@ pub struct AppState {
 
 /// Builds the router of the whole HTTP interface.
 pub fn router(state: AppState) -> axum::Router {
-    api::routes().with_state(state)
+    api::routes().merge(files::routes()).with_state(state)
 }
 
 /// Serves the router on a bound listener until `shutdown` completes.

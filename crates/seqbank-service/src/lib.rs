@@ -7,12 +7,16 @@
 
 pub mod authz;
 mod clock;
+mod files;
+pub mod jobs;
 mod service;
 mod view;
 
 pub use self::{
     authz::Actor,
     clock::Clock,
+    files::{FileEntry, FileView, JobView, UploadConfig, UploadView},
+    jobs::{Worker, WorkerConfig},
     service::{AccessionConfig, Config, NewSubmission, Page, Service, SheetFormat},
     view::{EventView, FindingView, ObjectView, SubmissionView, UserView},
 };
@@ -43,6 +47,15 @@ pub enum Error {
     /// The change conflicts with what is stored (an alias taken, a state changed meanwhile).
     #[error("{0}")]
     Conflict(String),
+    /// The request is larger than allowed (a file over the size limit, an upload over quota).
+    #[error("{0}")]
+    TooLarge(String),
+    /// The thing existed but is gone for good (an expired or cancelled upload).
+    #[error("{0}")]
+    Gone(String),
+    /// A service this one needs (the object store) failed or cannot be reached; try again later.
+    #[error("{0}")]
+    Unavailable(String),
     /// Something failed inside.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -58,6 +71,8 @@ impl Error {
             "run" => "run",
             "submission" => "submission",
             "user" => "user",
+            "upload" => "upload",
+            "file" => "file",
             _ => "object",
         })
     }

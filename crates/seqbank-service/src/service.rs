@@ -61,6 +61,8 @@ impl AccessionConfig {
 pub struct Config {
     /// Accessions.
     pub accessions: AccessionConfig,
+    /// Upload limits.
+    pub uploads: crate::UploadConfig,
 }
 
 /// A page of a listing.
@@ -108,9 +110,12 @@ pub enum SheetFormat {
 /// The application service.
 #[derive(Clone, Debug)]
 pub struct Service {
-    store: Metastore,
-    config: Config,
-    clock: Clock,
+    pub(crate) store: Metastore,
+    pub(crate) storage: seqbank_storage::Storage,
+    pub(crate) config: Config,
+    pub(crate) clock: Clock,
+    pub(crate) uploads: crate::UploadConfig,
+    pub(crate) in_flight: crate::files::InFlight,
 }
 
 const TOKEN_PREFIX: &str = "sbk_";
@@ -138,12 +143,20 @@ fn valid_user_name(name: &str) -> bool {
 }
 
 impl Service {
-    /// Creates the service over a store.
-    pub fn new(store: Metastore, config: Config, clock: Clock) -> Self {
+    /// Creates the service over a metastore and an object store.
+    pub fn new(
+        store: Metastore,
+        storage: seqbank_storage::Storage,
+        config: Config,
+        clock: Clock,
+    ) -> Self {
         Self {
             store,
+            storage,
+            uploads: config.uploads.clone(),
             config,
             clock,
+            in_flight: crate::files::InFlight::default(),
         }
     }
 
@@ -291,7 +304,7 @@ impl Service {
         Ok(submission)
     }
 
-    async fn submission_objects(&self, id: i64) -> Result<Vec<Object>> {
+    pub(crate) async fn submission_objects(&self, id: i64) -> Result<Vec<Object>> {
         let mut out = Vec::new();
         let mut after = 0;
         loop {
@@ -526,9 +539,8 @@ impl Service {
     /// Submits a draft (or returned) submission: it is frozen, checked, and goes to review, or
     /// comes back at once with the findings.
     pub async fn submit(&self, actor: &Actor, id: i64) -> Result<SubmissionView> {
-        let submission = self.load_submission(actor, id, Action::Edit).await?;
+        self.load_submission(actor, id, Action::Edit).await?;
         let user = actor.user()?;
-        let now = self.clock.now_text();
         self.store
             .transition_submission(
                 id,
@@ -537,10 +549,30 @@ impl Service {
                 None,
                 user.id,
                 None,
-                &now,
+                &self.clock.now_text(),
             )
             .await?;
-        let findings = self.full_check(&submission).await?;
+        self.decide(id, Some(user.id)).await?;
+        self.submission(actor, id).await
+    }
+
+    /// Moves a submitted submission on once its files are validated (called by the validation
+    /// job); does nothing to submissions in other states.
+    pub(crate) async fn advance_submission(&self, id: i64) -> Result<()> {
+        if self.store.submission(id).await?.status == Status::Submitted {
+            self.decide(id, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Checks a submitted submission: returned with the findings when there are errors, kept
+    /// waiting while files are still being received or validated, and in review otherwise.
+    async fn decide(&self, id: i64, actor_id: Option<i64>) -> Result<()> {
+        let submission = self.store.submission(id).await?;
+        let mut findings = self.full_check(&submission).await?;
+        let objects = self.submission_objects(id).await?;
+        let files = self.check_files(&objects).await?;
+        findings.extend(files.findings);
         let json =
             serde_json::to_string(&findings.iter().map(FindingView::from).collect::<Vec<_>>())
                 .map_err(|e| Error::Internal(Box::new(e)))?;
@@ -548,33 +580,41 @@ impl Service {
             .iter()
             .filter(|f| f.severity == Severity::Error)
             .count();
-        if errors > 0 {
-            let reason = format!("automatic checks found {errors} errors");
-            self.store
-                .transition_submission(
-                    id,
-                    &[Status::Submitted],
-                    Status::Returned,
-                    Some(&json),
-                    user.id,
-                    Some(&reason),
-                    &now,
-                )
-                .await?;
+        let actor_id = actor_id.unwrap_or(submission.owner_id);
+        let now = self.clock.now_text();
+        let (to, reason) = if errors > 0 {
+            (
+                Status::Returned,
+                format!("automatic checks found {errors} errors"),
+            )
+        } else if files.pending > 0 {
+            (
+                Status::Submitted,
+                format!(
+                    "waiting for {} files to arrive and be validated",
+                    files.pending
+                ),
+            )
         } else {
-            self.store
-                .transition_submission(
-                    id,
-                    &[Status::Submitted],
-                    Status::InReview,
-                    Some(&json),
-                    user.id,
-                    Some("automatic checks passed"),
-                    &now,
-                )
-                .await?;
+            (Status::InReview, "automatic checks passed".to_owned())
+        };
+        match self
+            .store
+            .transition_submission(
+                id,
+                &[Status::Submitted],
+                to,
+                Some(&json),
+                actor_id,
+                Some(&reason),
+                &now,
+            )
+            .await
+        {
+            // Another validation job decided first.
+            Ok(_) | Err(seqbank_metastore::Error::StateMismatch { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
         }
-        self.submission(actor, id).await
     }
 
     /// Returns a submission in review to its owner with a comment (curators).
@@ -630,8 +670,13 @@ impl Service {
             digits: accessions.digits,
             release_now,
         };
+        let now = self.clock.now_text();
         self.store
-            .approve_submission(id, &approval, user.id, reason, &self.clock.now_text())
+            .approve_submission(id, &approval, user.id, reason, &now)
+            .await?;
+        // The files move into the archive tree by accession in the background.
+        self.store
+            .enqueue(crate::jobs::kind::ARCHIVE_SUBMISSION, id, 10, &now, &now)
             .await?;
         self.submission(actor, id).await
     }

@@ -2,6 +2,9 @@
 
 pub(crate) mod client;
 pub(crate) mod demo;
+pub(crate) mod fsck;
 pub(crate) mod serve;
+pub(crate) mod upload;
 pub(crate) mod user;
 pub(crate) mod validate;
+pub(crate) mod worker;

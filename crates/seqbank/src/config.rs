@@ -6,7 +6,7 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use seqbank_service::AccessionConfig;
+use seqbank_service::{AccessionConfig, UploadConfig};
 use serde::Deserialize;
 
 /// Everything `seqbank serve` can be told.
@@ -21,8 +21,48 @@ pub(crate) struct Config {
     pub(crate) metastore: MetastoreConfig,
     /// Accession prefixes and width.
     pub(crate) accessions: AccessionConfig,
-    /// The release scheduler.
-    pub(crate) release: ReleaseConfig,
+    /// Where file bytes are kept.
+    pub(crate) storage: StorageConfig,
+    /// Upload limits.
+    pub(crate) uploads: UploadConfig,
+    /// Background jobs.
+    pub(crate) jobs: JobsConfig,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct StorageConfig {
+    /// A folder, or `s3://bucket/prefix`; empty means `DATA_DIR/objects`.
+    pub(crate) url: String,
+    /// S3 endpoint of a store other than AWS (path-style addressing).
+    pub(crate) endpoint: Option<String>,
+    /// S3 region.
+    pub(crate) region: Option<String>,
+    /// S3 access key id.
+    pub(crate) access_key_id: Option<String>,
+    /// S3 secret access key.
+    pub(crate) secret_access_key: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct JobsConfig {
+    /// Job workers inside `seqbank serve` (0: run `seqbank worker` processes instead).
+    pub(crate) workers: usize,
+    /// Seconds a worker's lease on a job lasts without a heartbeat.
+    pub(crate) lease_seconds: u64,
+    /// Days between checksum audits of every archived file (0: never).
+    pub(crate) audit_days: u32,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            workers: 1,
+            lease_seconds: 60,
+            audit_days: 7,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -32,21 +72,6 @@ pub(crate) struct MetastoreConfig {
     pub(crate) url: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub(crate) struct ReleaseConfig {
-    /// Seconds between runs of the scheduled release of objects whose hold date has come.
-    pub(crate) interval_seconds: u64,
-}
-
-impl Default for ReleaseConfig {
-    fn default() -> Self {
-        Self {
-            interval_seconds: 3600,
-        }
-    }
-}
-
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -54,7 +79,9 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             metastore: MetastoreConfig::default(),
             accessions: AccessionConfig::default(),
-            release: ReleaseConfig::default(),
+            storage: StorageConfig::default(),
+            uploads: UploadConfig::default(),
+            jobs: JobsConfig::default(),
         }
     }
 }
@@ -127,10 +154,39 @@ impl Config {
                 .parse()
                 .with_context(|| format!("SEQBANK_ACCESSION_DIGITS={v:?} is not a number"))?;
         }
-        if let Some(v) = get("SEQBANK_RELEASE_INTERVAL_SECONDS") {
-            self.release.interval_seconds = v.parse().with_context(|| {
-                format!("SEQBANK_RELEASE_INTERVAL_SECONDS={v:?} is not a number")
-            })?;
+        if let Some(v) = get("SEQBANK_STORAGE_URL") {
+            self.storage.url = v;
+        }
+        if let Some(v) = get("SEQBANK_S3_ENDPOINT") {
+            self.storage.endpoint = Some(v);
+        }
+        if let Some(v) = get("SEQBANK_S3_REGION").or_else(|| get("AWS_REGION")) {
+            self.storage.region = Some(v);
+        }
+        if let Some(v) = get("SEQBANK_S3_ACCESS_KEY_ID").or_else(|| get("AWS_ACCESS_KEY_ID")) {
+            self.storage.access_key_id = Some(v);
+        }
+        if let Some(v) =
+            get("SEQBANK_S3_SECRET_ACCESS_KEY").or_else(|| get("AWS_SECRET_ACCESS_KEY"))
+        {
+            self.storage.secret_access_key = Some(v);
+        }
+        let numbers = [
+            ("SEQBANK_UPLOAD_MAX_SIZE", &mut self.uploads.max_size),
+            ("SEQBANK_UPLOAD_QUOTA", &mut self.uploads.quota),
+            ("SEQBANK_JOBS_LEASE_SECONDS", &mut self.jobs.lease_seconds),
+        ];
+        for (name, slot) in numbers {
+            if let Some(v) = get(name) {
+                *slot = v
+                    .parse()
+                    .with_context(|| format!("{name}={v:?} is not a whole number"))?;
+            }
+        }
+        if let Some(v) = get("SEQBANK_JOBS_WORKERS") {
+            self.jobs.workers = v
+                .parse()
+                .with_context(|| format!("SEQBANK_JOBS_WORKERS={v:?} is not a whole number"))?;
         }
         self.check()
     }
@@ -152,6 +208,23 @@ impl Config {
             bail!("accessions.digits must be between 3 and 12");
         }
         Ok(())
+    }
+
+    /// Returns the object store settings, defaulting to a folder in the data folder.
+    pub(crate) fn storage(&self) -> seqbank_storage::StorageConfig {
+        let url = if self.storage.url.is_empty() {
+            self.data_dir.join("objects").display().to_string()
+        } else {
+            self.storage.url.clone()
+        };
+        seqbank_storage::StorageConfig {
+            url,
+            endpoint: self.storage.endpoint.clone(),
+            region: self.storage.region.clone(),
+            access_key_id: self.storage.access_key_id.clone(),
+            secret_access_key: self.storage.secret_access_key.clone(),
+            spool: Some(self.data_dir.join("spool")),
+        }
     }
 
     /// Returns the metastore URL, defaulting to SQLite in the data folder.

@@ -33,6 +33,12 @@ enum Command {
     Submit(commands::client::SubmitArgs),
     /// Show a submission's state and findings.
     Status(commands::client::StatusArgs),
+    /// Upload a run's files to a running archive (resumable; waits for validation).
+    Upload(commands::upload::Args),
+    /// Run a job worker (validation, archiving, release, audits) beside the server.
+    Worker(commands::worker::Args),
+    /// Check that the metastore and the object store agree.
+    Fsck(commands::fsck::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +65,9 @@ fn main() -> ExitCode {
         Command::User(command) => commands::user::run(command),
         Command::Submit(args) => commands::client::submit(args),
         Command::Status(args) => commands::client::status(args),
+        Command::Upload(args) => commands::upload::run(args),
+        Command::Worker(args) => commands::worker::run(args),
+        Command::Fsck(args) => commands::fsck::run(args),
     };
     match result {
         Ok(code) => code,

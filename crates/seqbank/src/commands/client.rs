@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 pub(crate) struct Server {
     /// Base URL of the archive.
     #[arg(long, env = "SEQBANK_SERVER", default_value = "http://127.0.0.1:8080")]
-    server: String,
+    pub(crate) server: String,
     /// API token (from `seqbank user add` or POST /api/v1/auth/token).
     #[arg(long, env = "SEQBANK_TOKEN", hide_env_values = true)]
-    token: String,
+    pub(crate) token: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -50,7 +50,7 @@ pub(crate) struct StatusArgs {
 struct Client {
     agent: ureq::Agent,
     base: String,
-    token: String,
+    pub(crate) token: String,
 }
 
 impl Client {

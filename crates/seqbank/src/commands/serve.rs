@@ -1,10 +1,11 @@
-//! `seqbank serve`: the archive over HTTP, with the release scheduler.
+//! `seqbank serve`: the archive over HTTP, with job workers (validation, archiving, release).
 
 use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use seqbank_metastore::Metastore;
-use seqbank_service::{Clock, Service};
+use seqbank_service::{Clock, Service, Worker, WorkerConfig};
+use seqbank_storage::Storage;
 
 use crate::config::{Config, Sources};
 
@@ -31,10 +32,19 @@ pub(crate) async fn open(config: &Config) -> anyhow::Result<Service> {
     let store = Metastore::connect(&url)
         .await
         .with_context(|| format!("could not open the metastore at {}", redact(&url)))?;
+    let storage = Storage::open(&config.storage())
+        .await
+        .context("could not open the object store")?;
     let service_config = seqbank_service::Config {
         accessions: config.accessions.clone(),
+        uploads: config.uploads.clone(),
     };
-    Ok(Service::new(store, service_config, Clock::system()))
+    Ok(Service::new(
+        store,
+        storage,
+        service_config,
+        Clock::system(),
+    ))
 }
 
 /// Hides a password in a database URL.
@@ -69,6 +79,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The worker settings a configuration describes.
+pub(crate) fn worker_config(config: &Config) -> WorkerConfig {
+    WorkerConfig {
+        lease: Duration::from_secs(config.jobs.lease_seconds.max(1)),
+        audit_days: config.jobs.audit_days,
+        ..WorkerConfig::default()
+    }
+}
+
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -76,7 +95,7 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("could not start the async runtime")
 }
 
-/// Serves until Ctrl-C or SIGTERM, releasing due objects on a timer.
+/// Serves until Ctrl-C or SIGTERM, with `jobs.workers` job workers alongside.
 pub(crate) async fn serve(
     service: Service,
     config: &Config,
@@ -87,28 +106,26 @@ pub(crate) async fn serve(
         .await
         .with_context(|| format!("could not listen on {}", config.listen))?;
     let addr = listener.local_addr().context("listener has no address")?;
-    let scheduler = {
-        let service = service.clone();
-        let interval = Duration::from_secs(config.release.interval_seconds.max(1));
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(interval);
-            loop {
-                ticker.tick().await;
-                if let Err(e) = service.release_due().await {
-                    tracing::error!(error = %e, "scheduled release failed");
-                }
-            }
-        })
-    };
+    let mut workers = Vec::new();
+    for i in 0..config.jobs.workers {
+        let mut worker = worker_config(config);
+        worker.name = format!("{}-{i}", worker.name);
+        // One worker queues the periodic jobs; the others only take jobs.
+        worker.schedule = i == 0;
+        let worker = Worker::new(service.as_ref().clone(), worker);
+        workers.push(tokio::spawn(worker.run(std::future::pending())));
+    }
     on_ready(addr);
     seqbank_server::serve(listener, seqbank_server::AppState { service }, shutdown())
         .await
         .context("the HTTP server failed")?;
-    scheduler.abort();
+    for worker in workers {
+        worker.abort();
+    }
     Ok(())
 }
 
-async fn shutdown() {
+pub(crate) async fn shutdown() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

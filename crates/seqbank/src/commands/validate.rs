@@ -17,10 +17,8 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use seqbank_core::Finding;
 use seqbank_formats::{Config, Format, Progress, Report, RunReport, validate_run};
-use serde_json::{Value, json};
 
 /// The version of the JSON report layout (`docs/validation-report.md`).
-pub(crate) const REPORT_VERSION: u64 = 1;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -113,7 +111,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
     if let Some(path) = &args.json {
-        let mut text = serde_json::to_string_pretty(&to_json(&args.files, &report))?;
+        let labels: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
+        let mut text =
+            serde_json::to_string_pretty(&seqbank_formats::json::run_json(&labels, &report))?;
         text.push('\n');
         if json_to_stdout {
             print(&text)?;
@@ -175,73 +175,6 @@ fn group(n: u64) -> String {
         out.push(c);
     }
     out
-}
-
-fn round(x: f64, places: i32) -> f64 {
-    let scale = 10f64.powi(places);
-    (x * scale).round() / scale
-}
-
-fn finding_json(finding: &Finding) -> Value {
-    json!({
-        "code": finding.code(),
-        "severity": finding.severity().as_str(),
-        "message": finding.message(),
-        "hint": finding.hint(),
-        "line": finding.line(),
-        "record": finding.record(),
-        "offset": finding.offset(),
-    })
-}
-
-fn file_json(path: &Path, report: &Report) -> Value {
-    let stats = report.stats().map(|s| {
-        json!({
-            "reads": s.reads(),
-            "bases": s.bases(),
-            "min_length": s.min_length(),
-            "max_length": s.max_length(),
-            "mean_length": round(s.mean_length(), 2),
-            "length_histogram": s.length_histogram().iter().map(|&(from, to, n)| json!([from, to, n])).collect::<Vec<_>>(),
-            "gc_percent": round(s.gc_percent(), 2),
-            "n_percent": round(s.n_percent(), 3),
-            "q20_percent": round(s.q20_percent(), 2),
-            "q30_percent": round(s.q30_percent(), 2),
-            "mean_quality": round(s.mean_quality(), 2),
-            "quality_encoding": s.quality_encoding().map(|e| e.as_str()),
-            "name_style": s.name_style(),
-            "platform": s.platform(),
-            "instruments": s.instruments().collect::<Vec<_>>(),
-            "runs": s.runs().collect::<Vec<_>>(),
-            "flowcells": s.flowcells().collect::<Vec<_>>(),
-            "mapped": s.mapped(),
-            "paired": s.paired(),
-        })
-    });
-    json!({
-        "path": path.display().to_string(),
-        "format": report.format().as_str(),
-        "compression": report.compression().as_str(),
-        "size": report.size(),
-        "md5": report.md5().map(|m| m.to_string()),
-        "sha256": report.sha256().map(|s| s.to_string()),
-        "valid": report.is_valid(),
-        "stats": stats,
-        "findings": report.findings().iter().map(finding_json).collect::<Vec<_>>(),
-        "omitted_findings": report.omitted(),
-    })
-}
-
-pub(crate) fn to_json(paths: &[PathBuf], report: &RunReport) -> Value {
-    json!({
-        "seqbank_report_version": REPORT_VERSION,
-        "valid": report.is_valid(),
-        "files": paths.iter().zip(report.files()).map(|(p, r)| file_json(p, r)).collect::<Vec<_>>(),
-        "run": {
-            "findings": report.findings().iter().map(finding_json).collect::<Vec<_>>(),
-            "omitted_findings": report.omitted(),
-        },
-    })
 }
 
 fn push_findings(
