@@ -54,6 +54,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/{kind}", get(objects).post(create_object))
         .route("/api/v1/{kind}/{key}", get(object).put(update_object))
         .route("/api/v1/{kind}/{key}/history", get(history))
+        .route("/api/v1/{kind}/{key}/files", get(run_files))
         .route("/api/v1/{kind}/{key}/release", post(release))
         .route("/api/v1/{kind}/{key}/suppress", post(suppress))
         .route("/api/v1/{kind}/{key}/withdraw", post(withdraw))
@@ -590,6 +591,18 @@ async fn update_object(
             .await?,
     )
     .into_response())
+}
+
+async fn run_files(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    P((kind, key)): P<(String, String)>,
+) -> ApiResult {
+    if kind_of(&kind)? != ObjectKind::Run {
+        return Err(ApiError(Error::NotFound("object")));
+    }
+    let files = state.service.run_files(&actor, &key).await?;
+    Ok(Json(json!({"items": files})).into_response())
 }
 
 async fn history(

@@ -993,24 +993,34 @@ impl Service {
     }
 
     async fn project_runs(&self, actor: &Actor, project: &Object) -> Result<Vec<Object>> {
+        // Runs point at experiments, experiments at samples (and projects), samples at projects:
+        // walk the links down from the project.
         let mut runs = Vec::new();
-        let mut seen = HashSet::new();
-        for experiment in self.store.links_to(project.id).await? {
-            for run in self.store.links_to(experiment).await? {
-                if !seen.insert(run) {
-                    continue;
-                }
-                let object = self.store.object(run).await?;
-                if object.kind == ObjectKind::Run
-                    && object.accession.is_some()
-                    && matches!(
-                        authz::object_visibility(actor, &object),
-                        Ok(Visibility::Full | Visibility::Public)
-                    )
-                {
-                    runs.push(object);
+        let mut seen = HashSet::from([project.id]);
+        let mut frontier = vec![project.id];
+        for _ in 0..3 {
+            let mut next = Vec::new();
+            for id in frontier {
+                for from in self.store.links_to(id).await? {
+                    if !seen.insert(from) {
+                        continue;
+                    }
+                    let object = self.store.object(from).await?;
+                    if object.kind == ObjectKind::Run {
+                        if object.accession.is_some()
+                            && matches!(
+                                authz::object_visibility(actor, &object),
+                                Ok(Visibility::Full | Visibility::Public)
+                            )
+                        {
+                            runs.push(object);
+                        }
+                    } else {
+                        next.push(from);
+                    }
                 }
             }
+            frontier = next;
         }
         runs.sort_by(|a, b| a.accession.cmp(&b.accession));
         Ok(runs)

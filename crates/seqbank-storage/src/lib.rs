@@ -323,6 +323,12 @@ impl Storage {
                 let Some(file) = self.local_file(&staging_key(id)) else {
                     unreachable!("local backend has files")
                 };
+                // Deleting the last staged object may have removed the (empty) folder.
+                if let Some(parent) = file.parent() {
+                    tokio::fs::create_dir_all(parent)
+                        .await
+                        .map_err(|e| self.io("creating the staging folder", e))?;
+                }
                 tokio::fs::File::create(&file)
                     .await
                     .map_err(|e| self.io("creating the staging file", e))?;

@@ -99,6 +99,13 @@ impl TestApp {
         Some(Self::with_parts(store, Some(dir), None, Some(storage)).await)
     }
 
+    /// A test archive over SQLite in `dir` and the given object store.
+    pub async fn with_storage(dir: &std::path::Path, storage: StorageConfig) -> Self {
+        let url = format!("sqlite://{}", dir.join("meta.db").display());
+        let store = Metastore::connect(&url).await.unwrap();
+        Self::with_parts(store, None, None, Some(storage)).await
+    }
+
     async fn with_parts(
         store: Metastore,
         dir: Option<tempfile::TempDir>,
