@@ -59,9 +59,9 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// tus requests other than OPTIONS must name the protocol version.
-fn check_tus(headers: &HeaderMap) -> Result<(), Response> {
+fn tus_rejection(headers: &HeaderMap) -> Option<Response> {
     match header_str(headers, "tus-resumable") {
-        Some(TUS_VERSION) => Ok(()),
+        Some(TUS_VERSION) => None,
         other => {
             let message = match other {
                 None => "send 'Tus-Resumable: 1.0.0': this endpoint speaks the tus resumable upload protocol".to_owned(),
@@ -76,7 +76,7 @@ fn check_tus(headers: &HeaderMap) -> Result<(), Response> {
                 HeaderName::from_static("tus-version"),
                 HeaderValue::from_static(TUS_VERSION),
             );
-            Err(response)
+            Some(response)
         }
     }
 }
@@ -156,7 +156,7 @@ async fn create_upload(
     Auth(actor): Auth,
     headers: HeaderMap,
 ) -> ApiResult {
-    if let Err(response) = check_tus(&headers) {
+    if let Some(response) = tus_rejection(&headers) {
         return Ok(response);
     }
     if headers.contains_key("upload-defer-length") {
@@ -207,7 +207,7 @@ async fn head_upload(
     P(id): P<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    if let Err(response) = check_tus(&headers) {
+    if let Some(response) = tus_rejection(&headers) {
         return Ok(response);
     }
     let view = state.service.upload(&actor, &id).await?;
@@ -232,7 +232,7 @@ async fn patch_upload(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
-    if let Err(response) = check_tus(&headers) {
+    if let Some(response) = tus_rejection(&headers) {
         return Ok(response);
     }
     if header_str(&headers, "content-type") != Some("application/offset+octet-stream") {
@@ -320,7 +320,7 @@ async fn delete_upload(
     P(id): P<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    if let Err(response) = check_tus(&headers) {
+    if let Some(response) = tus_rejection(&headers) {
         return Ok(response);
     }
     state.service.cancel_upload(&actor, &id).await?;

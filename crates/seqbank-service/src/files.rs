@@ -197,7 +197,7 @@ pub enum FileEntry {
     /// One file, to stream.
     File {
         /// The record (size, checksums, key).
-        record: FileRecord,
+        record: Box<FileRecord>,
         /// When it was archived, seconds since the epoch.
         modified: i64,
     },
@@ -974,7 +974,10 @@ impl Service {
         )
         .map(|t| t.as_second())
         .unwrap_or(0);
-        Ok(FileEntry::File { record, modified })
+        Ok(FileEntry::File {
+            record: Box::new(record),
+            modified,
+        })
     }
 
     async fn run_listing(

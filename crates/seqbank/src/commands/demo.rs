@@ -5,7 +5,7 @@ use std::{net::SocketAddr, process::ExitCode};
 
 use anyhow::Context;
 use seqbank_core::Role;
-use seqbank_service::{Actor, NewSubmission, Service};
+use seqbank_service::{Actor, NewSubmission, Service, Worker, WorkerConfig};
 use serde_json::{Value, json};
 
 use crate::config::Config;
@@ -41,6 +41,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!("  curl -s http://{addr}/api/v1/projects");
             println!("  curl -s -H 'Authorization: Bearer {}' http://{addr}/api/v1/submissions", tokens[0].2);
             println!("  curl -s -H 'Authorization: Bearer {}' 'http://{addr}/api/v1/submissions?status=in_review'", tokens[2].2);
+            println!("  curl -s http://{addr}/files/projects/PRJSB000001/md5sum.txt");
+            println!("  curl -O http://{addr}/files/runs/SBR000/SBR000001/rhizo_1_R1.fastq.gz");
             println!("The API is described at http://{addr}/api/v1/openapi.json; Ctrl-C stops the demo.");
         })
         .await
@@ -81,10 +83,12 @@ pub(crate) async fn load(service: &Service) -> anyhow::Result<Vec<(String, Role,
         None,
     )
     .await?;
+    let batch = environmental_batch();
     service
-        .add_json(&alice, id, environmental_batch().to_string().as_bytes())
+        .add_json(&alice, id, batch.to_string().as_bytes())
         .await?;
-    service.submit(&alice, id).await?;
+    upload_files(service, &alice, &batch).await?;
+    submit(service, &alice, id).await?;
     service
         .approve(&carol, id, Some("complete and consistent"))
         .await?;
@@ -116,10 +120,12 @@ pub(crate) async fn load(service: &Service) -> anyhow::Result<Vec<(String, Role,
         Some(in_six_months),
     )
     .await?;
+    let batch = plant_batch();
     service
-        .add_json(&alice, id, plant_batch().to_string().as_bytes())
+        .add_json(&alice, id, batch.to_string().as_bytes())
         .await?;
-    service.submit(&alice, id).await?;
+    upload_files(service, &alice, &batch).await?;
+    submit(service, &alice, id).await?;
     service.approve(&carol, id, None).await?;
 
     // In review: Klebsiella isolates.
@@ -131,10 +137,12 @@ pub(crate) async fn load(service: &Service) -> anyhow::Result<Vec<(String, Role,
         None,
     )
     .await?;
+    let batch = microbe_batch("kpn", 4);
     service
-        .add_json(&bob, id, microbe_batch("kpn", 4).to_string().as_bytes())
+        .add_json(&bob, id, batch.to_string().as_bytes())
         .await?;
-    service.submit(&bob, id).await?;
+    upload_files(service, &bob, &batch).await?;
+    submit(service, &bob, id).await?;
 
     // Returned by the curator with a comment.
     let id = submission(
@@ -145,10 +153,12 @@ pub(crate) async fn load(service: &Service) -> anyhow::Result<Vec<(String, Role,
         None,
     )
     .await?;
+    let batch = microbe_batch("kpn2", 2);
     service
-        .add_json(&bob, id, microbe_batch("kpn2", 2).to_string().as_bytes())
+        .add_json(&bob, id, batch.to_string().as_bytes())
         .await?;
-    service.submit(&bob, id).await?;
+    upload_files(service, &bob, &batch).await?;
+    submit(service, &bob, id).await?;
     service
         .return_submission(
             &carol,
@@ -174,7 +184,27 @@ pub(crate) async fn load(service: &Service) -> anyhow::Result<Vec<(String, Role,
     service
         .add_json(&alice, id, draft.to_string().as_bytes())
         .await?;
+    // The approved submissions' files move into the archive tree.
+    upload_files(service, &alice, &json!({})).await?;
     Ok(users)
+}
+
+/// Submits, and stops with the findings if the automatic checks do not pass.
+async fn submit(service: &Service, actor: &Actor, id: i64) -> anyhow::Result<()> {
+    let view = service.submit(actor, id).await?;
+    if view.status != "in_review" {
+        let findings: Vec<String> = view
+            .findings
+            .iter()
+            .map(|f| format!("{} {}: {}", f.code, f.path, f.message))
+            .collect();
+        anyhow::bail!(
+            "demo submission {id} is {}: {}",
+            view.status,
+            findings.join("; ")
+        );
+    }
+    Ok(())
 }
 
 async fn submission(
@@ -193,17 +223,77 @@ async fn submission(
 }
 
 fn run_files(prefix: &str, n: usize) -> Value {
-    // Declared MD5s are stand-ins until files are uploaded (a later part of the archive).
-    let md5 = |i: usize, mate: usize| {
-        format!(
-            "{:032x}",
-            (prefix.len() * 7919 + i * 104_729 + mate * 15_485_863) as u128 * 0x9E37_79B9_7F4A_7C15
-        )
-    };
+    let name = |mate: usize| format!("{prefix}_{n}_R{mate}.fastq.gz");
     json!([
-        {"name": format!("{prefix}_{n}_R1.fastq.gz"), "type": "fastq", "md5": md5(n, 1)},
-        {"name": format!("{prefix}_{n}_R2.fastq.gz"), "type": "fastq", "md5": md5(n, 2)}
+        {"name": name(1), "type": "fastq", "md5": md5_hex(&fastq_gz(&name(1)))},
+        {"name": name(2), "type": "fastq", "md5": md5_hex(&fastq_gz(&name(2)))}
     ])
+}
+
+/// A small gzipped FASTQ file made from its name; `X_R1` and `X_R2` are mates.
+fn fastq_gz(name: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mate = if name.contains("_R2") { 2 } else { 1 };
+    let stem = name.split("_R").next().unwrap_or(name);
+    let seed = stem
+        .bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut x = seed | 1;
+    for i in 0..2000 {
+        let mut seq = String::with_capacity(150);
+        let mut qual = String::with_capacity(150);
+        for _ in 0..150 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            seq.push(b"ACGT"[(x & 3) as usize] as char);
+            qual.push((b'#' + ((x >> 8) % 40) as u8) as char);
+        }
+        // Writing to memory cannot fail.
+        let _ = writeln!(
+            gz,
+            "@A00123:8:H5KJWDSXY:1:1101:{}:{} {mate}:N:0:ACGTACGT\n{seq}\n+\n{qual}",
+            1000 + i,
+            2000 + i % 97
+        );
+    }
+    gz.finish().unwrap_or_default()
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::Digest;
+    md5::Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Uploads the files the runs of a batch declare, and runs the validation jobs.
+async fn upload_files(service: &Service, actor: &Actor, batch: &Value) -> anyhow::Result<()> {
+    for run in batch["runs"].as_array().into_iter().flatten() {
+        let alias = run["alias"].as_str().unwrap_or_default();
+        for file in run["files"].as_array().into_iter().flatten() {
+            let name = file["name"].as_str().unwrap_or_default();
+            let bytes = fastq_gz(name);
+            let upload = service
+                .create_upload(actor, alias, name, bytes.len() as u64)
+                .await?;
+            let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(
+                bytes::Bytes::from(bytes),
+            )]);
+            service.append_upload(actor, &upload.id, 0, body).await?;
+        }
+    }
+    let worker = Worker::new(
+        service.clone(),
+        WorkerConfig {
+            schedule: false,
+            ..WorkerConfig::default()
+        },
+    );
+    while worker.run_once().await? {}
+    Ok(())
 }
 
 fn environmental_batch() -> Value {
@@ -306,7 +396,7 @@ fn microbe_batch(prefix: &str, n: usize) -> Value {
     let runs: Vec<Value> = (1..=n)
         .map(|i| {
             json!({"alias": format!("{prefix}-run-{i}"), "experiment": format!("{prefix}-wgs-{i}"),
-                "files": [{"name": format!("{prefix}_{i}.fastq.gz"), "type": "fastq", "md5": format!("{:032x}", (i as u128 + 17) * 0x1234_5678_9ABC_DEF1)}]})
+                "files": [{"name": format!("{prefix}_{i}.fastq.gz"), "type": "fastq", "md5": md5_hex(&fastq_gz(&format!("{prefix}_{i}.fastq.gz")))}]})
         })
         .collect();
     json!({

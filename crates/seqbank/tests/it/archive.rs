@@ -113,10 +113,10 @@ fn reads(dir: &Path) -> (std::path::PathBuf, String) {
         let seq: String = (0..100)
             .map(|j| b"ACGT"[(i * 7 + j * 3) % 4] as char)
             .collect();
-        writeln!(gz, "@read{i}\n{seq}\n+\n{}", "I".repeat(100)).unwrap();
+        writeln!(gz, "@read{i}\n{seq}\n+\n{}", "I".repeat(100)).expect("writes to memory");
     }
-    let bytes = gz.finish().unwrap();
-    std::fs::write(&path, &bytes).unwrap();
+    let bytes = gz.finish().expect("in memory");
+    std::fs::write(&path, &bytes).expect("writes the reads");
     let md5 = {
         use md5::Digest;
         md5::Md5::digest(&bytes)
