@@ -51,6 +51,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/submissions/{id}/submit", post(submit))
         .route("/api/v1/submissions/{id}/return", post(return_submission))
         .route("/api/v1/submissions/{id}/approve", post(approve))
+        .route("/api/v1/jobs", get(jobs))
         .route("/api/v1/{kind}", get(objects).post(create_object))
         .route("/api/v1/{kind}/{key}", get(object).put(update_object))
         .route("/api/v1/{kind}/{key}/history", get(history))
@@ -591,6 +592,25 @@ async fn update_object(
             .await?,
     )
     .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobsQuery {
+    kind: Option<String>,
+    subject: Option<i64>,
+}
+
+async fn jobs(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Q(query): Q<JobsQuery>,
+) -> ApiResult {
+    let jobs = state
+        .service
+        .jobs(&actor, query.kind.as_deref(), query.subject)
+        .await?;
+    Ok(Json(json!({"items": jobs})).into_response())
 }
 
 async fn run_files(

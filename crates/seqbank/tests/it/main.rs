@@ -1,4 +1,5 @@
 //! End-to-end tests of the `seqbank` binary.
 
 mod archive;
+mod resume;
 mod validate;
