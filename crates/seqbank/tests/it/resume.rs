@@ -7,6 +7,8 @@
 //! `SEQBANK_TEST_S3_ENDPOINT` when it is set. Needs `python3` with `tusclient` (`pip install
 //! tuspy`) and `curl`; skips with a reason when they are missing.
 
+#![allow(clippy::unwrap_used)]
+
 use std::{
     io::{BufRead, BufReader, Write},
     path::{Path, PathBuf},
