@@ -273,6 +273,52 @@ fn curl_takes_a_submission_from_draft_to_public() {
         format!("{md5}  SBR000001/s.fastq.gz\n")
     );
     server.kill();
+
+    // fsck: all is well; then an orphan in staging and a corrupted archived file are found,
+    // and --repair removes the orphan only.
+    let fsck = |extra: &[&str]| {
+        let out = seqbank()
+            .arg("fsck")
+            .args(extra)
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, stdout) = fsck(&["--deep"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    let objects = data.join("objects");
+    std::fs::write(objects.join("staging/uploads/leftover"), b"partial").unwrap();
+    let archived = objects.join("runs/SBR000/SBR000001/s.fastq.gz");
+    let mut bytes = std::fs::read(&archived).unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(&archived, &bytes).unwrap();
+    let (code, stdout) = fsck(&[]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("orphan\tstaging/uploads/leftover"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("checksum"),
+        "without --deep sizes only: {stdout}"
+    );
+    let (code, stdout) = fsck(&["--deep", "--repair"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("checksum\truns/SBR000/SBR000001/s.fastq.gz"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("removed\tstaging/uploads/leftover"),
+        "{stdout}"
+    );
+    assert!(!objects.join("staging/uploads/leftover").exists());
+    assert!(archived.exists(), "the archive tree is never repaired away");
 }
 
 #[test]
