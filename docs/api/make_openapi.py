@@ -25,6 +25,12 @@ ERRORS = {
     "404": {"$ref": "#/components/responses/NotFound"},
     "409": {"$ref": "#/components/responses/Conflict"},
     "422": {"$ref": "#/components/responses/Invalid"},
+    "410": {"$ref": "#/components/responses/Gone"},
+    "412": {"$ref": "#/components/responses/PreconditionFailed"},
+    "413": {"$ref": "#/components/responses/TooLarge"},
+    "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+    "460": {"$ref": "#/components/responses/ChecksumMismatch"},
+    "503": {"$ref": "#/components/responses/Unavailable"},
 }
 
 def op(summary, responses, tag, request=None, params=(), description=None, errors=("400", "401", "403", "404", "409", "422")):
@@ -50,6 +56,7 @@ NAME = param("name", "path", {"type": "string"}, "Checklist name: generic, human
 PAGE = [param("after", "query", {"type": "integer"}, "Return items after this id (the previous page's next_after)."),
         param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}, "Page size.")]
 STATUS = param("status", "query", {"type": "string"}, "Only these states, comma-separated: draft, submitted, in_review, returned, approved, private, public, suppressed, withdrawn.")
+UPLOAD = param("upload", "path", {"type": "string"}, "Upload id (from the Location of its creation).")
 REASON = body({"type": "object", "properties": {"reason": {"type": "string"}}, "additionalProperties": False})
 
 paths = {
@@ -106,6 +113,27 @@ paths = {
         params=[KIND, KEY, param("cascade", "query", {"type": "boolean", "default": False}, "Also release the private objects that refer to this one.")])},
     "/api/v1/{kind}/{key}/suppress": {"post": op("Suppress (curators): hidden from listings, the accession resolves to a tombstone", ok("Object", ref("Object")), "review", REASON, params=[KIND, KEY])},
     "/api/v1/{kind}/{key}/withdraw": {"post": op("Withdraw (curators): a permanent tombstone", ok("Object", ref("Object")), "review", REASON, params=[KIND, KEY])},
+    "/api/v1/{kind}/{key}/files": {"get": op("A run's files: size, MD5, SHA-256, validation report, download path once archived", ok("Files", {"type": "object", "properties": {"items": {"type": "array", "items": ref("File")}}}), "files", params=[KIND, KEY])},
+    "/api/v1/uploads": {
+        "options": op("tus 1.0 discovery: Tus-Version, Tus-Extension (creation, checksum, termination, expiration), Tus-Max-Size, Tus-Checksum-Algorithm", {"204": {"description": "Capabilities in headers"}}, "files", errors=()),
+        "post": op("tus creation: start a resumable upload of one declared file of a run", ok("Upload; Location names it", ref("Upload"), "201"), "files",
+            params=[param("Tus-Resumable", "header", {"const": "1.0.0"}, "Protocol version.", True), param("Upload-Length", "header", {"type": "integer"}, "File length in bytes.", True),
+                    param("Upload-Metadata", "header", {"type": "string"}, "Comma-separated 'key base64value': filename (as declared in the run) and run (alias, accession or id).", True)],
+            errors=("400", "401", "404", "409", "412", "413", "503")),
+        "get": op("Your uploads, newest first", ok("Uploads", {"type": "object", "properties": {"items": {"type": "array", "items": ref("Upload")}}}), "files", errors=("401",)),
+    },
+    "/api/v1/uploads/{upload}": {
+        "head": op("tus: the upload's offset (Upload-Offset, Upload-Length, Upload-Expires)", {"200": {"description": "Offset in headers"}}, "files", params=[UPLOAD], errors=("401", "404", "410", "412")),
+        "patch": op("tus: append bytes at Upload-Offset (Content-Type: application/offset+octet-stream; optional Upload-Checksum md5|sha1|sha256, 460 when it does not match)", {"204": {"description": "New Upload-Offset in headers"}}, "files",
+            {"required": True, "content": {"application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+            params=[UPLOAD, param("Upload-Offset", "header", {"type": "integer"}, "Where these bytes start; must be the upload's offset.", True)], errors=("400", "401", "404", "409", "410", "412", "415", "460", "503")),
+        "delete": op("tus termination: cancel and discard", {"204": {"description": "Cancelled"}}, "files", params=[UPLOAD], errors=("401", "404", "409")),
+        "get": op("An upload with its validation job's progress and, once validated, the file's checksums, stats and findings", ok("Upload", ref("Upload")), "files", params=[UPLOAD], errors=("401", "404")),
+    },
+    "/api/v1/jobs": {"get": op("Background jobs, newest first (curators)", ok("Jobs", {"type": "object", "properties": {"items": {"type": "array", "items": ref("Job")}}}), "files",
+        params=[param("kind", "query", {"enum": ["validate_run", "archive_submission", "release_due", "expire_uploads", "audit"]}, "Only this kind."), param("subject", "query", {"type": "integer"}, "Only jobs about this run or submission id.")], errors=("401", "403"))},
+    "/files/{path}": {"get": op("Download a released file (owners and curators also private ones) with Range (single and multiple), ETag, Last-Modified, Content-MD5, Digest and Repr-Digest, conditional requests; folders list name, size and MD5; /files/projects/{accession}/md5sum.txt is an md5sum -c manifest", {"200": {"description": "The file, a listing or a manifest"}, "206": {"description": "Ranges"}, "304": {"description": "Not modified"}, "412": {"description": "Precondition failed"}, "416": {"description": "Range not satisfiable"}}, "files",
+        params=[param("path", "path", {"type": "string"}, "runs/SBR000/SBR000001/NAME, runs/SBR000/SBR000001/, projects/PRJSB000001/[md5sum.txt]")], errors=("404", "503"))},
 }
 
 error_body = {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
@@ -129,6 +157,12 @@ doc = {
             "NotFound": response("Nothing you may see has this name"),
             "Conflict": response("The state does not allow it, or an alias is taken"),
             "Invalid": response("Rules broken; findings lists each with its path"),
+            "Gone": response("The upload expired or was cancelled; start a new one"),
+            "PreconditionFailed": response("Tus-Resumable is missing or not 1.0.0 (Tus-Version names the supported one)"),
+            "TooLarge": response("Over the size limit or the user's upload quota"),
+            "UnsupportedMediaType": response("PATCH needs Content-Type: application/offset+octet-stream"),
+            "ChecksumMismatch": response("tus checksum extension: the request's bytes do not match Upload-Checksum; nothing of them was kept"),
+            "Unavailable": response("The object store failed or cannot be reached; nothing was recorded, try again"),
         },
         "schemas": {
             "Error": error_body,
@@ -146,6 +180,12 @@ doc = {
                 "status_reason": {"type": "string"}, "alias": {"type": "string"}, "title": {"type": "string"}, "version": {"type": "integer"}, "owner": {"type": "string"},
                 "submission_id": {"type": "integer"}, "hold_until": {"type": "string"}, "created_at": {"type": "string"}, "updated_at": {"type": "string"}, "released_at": {"type": "string"},
                 "metadata": {"type": "object"}}},
+            "Upload": {"type": "object", "properties": {"id": {"type": "string"}, "run_id": {"type": "integer"}, "run": {"type": "string"}, "file_name": {"type": "string"}, "length": {"type": "integer"}, "offset": {"type": "integer"},
+                "state": {"enum": ["receiving", "received", "valid", "invalid", "cancelled", "expired"]}, "expires_at": {"type": "string"}, "created_at": {"type": "string"}, "validation": ref("Job"), "file": ref("File")}},
+            "Job": {"type": "object", "properties": {"id": {"type": "integer"}, "kind": {"type": "string"}, "subject_id": {"type": "integer"}, "state": {"enum": ["queued", "running", "done", "failed"]}, "attempts": {"type": "integer"},
+                "done": {"type": "integer"}, "total": {"type": "integer"}, "error": {"type": "string"}, "result": {"type": "string"}, "updated_at": {"type": "string"}}},
+            "File": {"type": "object", "properties": {"name": {"type": "string"}, "size": {"type": "integer"}, "md5": {"type": "string"}, "sha256": {"type": "string"}, "valid": {"type": "boolean"}, "archived": {"type": "boolean"},
+                "path": {"type": "string"}, "report": {"type": "object", "description": "The read validation report of the file (as seqbank validate --json) with declared_md5, md5_matches and run_findings."}}},
             "Batch": {"type": "object", "additionalProperties": False, "description": "Objects refer to each other by alias, or to accessioned objects by accession. See docs/metadata.md.",
                 "properties": {k: {"type": "array", "items": {"type": "object"}} for k in ["projects", "samples", "experiments", "runs"]}},
         },

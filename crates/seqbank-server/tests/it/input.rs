@@ -343,7 +343,9 @@ async fn every_documented_route_exists() {
             .replace("{id}", "1")
             .replace("{kind}", "samples")
             .replace("{key}", "1")
-            .replace("{name}", "generic");
+            .replace("{name}", "generic")
+            .replace("{upload}", "0")
+            .replace("{path}", "runs/");
         for method in operations.as_object().unwrap().keys() {
             let reply = app.call(&method.to_uppercase(), &concrete, None, "").await;
             // The fallback answers unknown routes with an empty 404; a routed request says more.
