@@ -555,3 +555,43 @@ async fn an_unreachable_object_store_is_a_clear_503() {
     );
     assert_eq!(app.counts().await, before, "nothing recorded");
 }
+
+#[tokio::test]
+async fn the_checksum_audit_finds_a_corrupted_file() {
+    let app = TestApp::new().await;
+    let id = app.draft("alice", "a", None, batch("a")).await;
+    app.approve(id, "alice").await;
+    app.work().await;
+    let store = app.service.store();
+    let now = "2026-11-21T09:00:00Z";
+    store.enqueue("audit", 0, 1, now, now).await.unwrap();
+    app.work().await;
+    let job = &store.jobs(Some("audit"), None, 1).await.unwrap()[0];
+    assert_eq!(
+        job.result.as_deref(),
+        Some("every archived file matches its checksums"),
+        "{job:?}"
+    );
+    // Flip one byte of one archived file behind the archive's back.
+    let file = store.files(0, 1).await.unwrap().remove(0);
+    let storage = app.service.storage();
+    let mut bytes = Vec::new();
+    let mut stream = storage.get(&file.storage_key, None).await.unwrap();
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        bytes.extend_from_slice(&chunk.unwrap());
+    }
+    bytes[3] ^= 0x20;
+    storage.delete(&file.storage_key).await.unwrap();
+    storage.put(&file.storage_key, bytes.into()).await.unwrap();
+    store.enqueue("audit", 0, 1, now, now).await.unwrap();
+    app.work().await;
+    let job = &store.jobs(Some("audit"), None, 1).await.unwrap()[0];
+    let result = job.result.clone().unwrap_or_default();
+    assert!(
+        result.starts_with("1 files differ or are missing") && result.contains(&file.storage_key),
+        "{job:?}"
+    );
+    let audited = store.file_by_key(&file.storage_key).await.unwrap().unwrap();
+    assert_eq!(audited.audit_ok, Some(false));
+    app.finish().await;
+}
