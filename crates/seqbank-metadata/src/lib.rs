@@ -104,6 +104,7 @@ mod tests {
         let sources = [
             include_str!("validate.rs"),
             include_str!("../../seqbank-service/src/service.rs"),
+            include_str!("../../seqbank-service/src/files.rs"),
         ];
         let mut n_codes = 0;
         for source in sources {
