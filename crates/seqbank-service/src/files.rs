@@ -600,8 +600,12 @@ impl Service {
             .uploads(None, None, &[UploadState::Receiving])
             .await?
         {
+            let run_id = upload.run_id;
             if self.expire_if_due(upload).await?.state == UploadState::Expired {
                 n += 1;
+                // A submission waiting for this file now has its answer: the file is missing.
+                let run = self.store.object(run_id).await?;
+                self.advance_submission(run.submission_id).await?;
             }
         }
         Ok(n)

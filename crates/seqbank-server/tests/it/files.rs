@@ -595,3 +595,90 @@ async fn the_checksum_audit_finds_a_corrupted_file() {
     assert_eq!(audited.audit_ok, Some(false));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_truncated_upload_expires_and_returns_the_waiting_submission() {
+    let app = TestApp::new().await;
+    let batch = batch("t");
+    let reply = app
+        .json(
+            "POST",
+            "/api/v1/submissions",
+            Some("alice"),
+            json!({"alias": "t"}),
+        )
+        .await;
+    let id = reply.json["id"].as_i64().unwrap();
+    app.json(
+        "POST",
+        &format!("/api/v1/submissions/{id}/objects"),
+        Some("alice"),
+        batch.clone(),
+    )
+    .await;
+    for (run, name) in [
+        ("t-r0", "t0_R1.fastq"),
+        ("t-r1", "t1_R1.fastq"),
+        ("t-r1", "t1_R2.fastq"),
+    ] {
+        app.upload("alice", run, name, &fastq(name)).await;
+    }
+    // The last file stops half way: the client went away for good.
+    let r2 = fastq("t0_R2.fastq");
+    let (_, location) = app
+        .create_upload("alice", "t-r0", "t0_R2.fastq", r2.len())
+        .await;
+    app.patch("alice", &location, 0, &r2[..r2.len() / 2]).await;
+    let reply = app
+        .call(
+            "POST",
+            &format!("/api/v1/submissions/{id}/submit"),
+            Some("alice"),
+            "",
+        )
+        .await;
+    assert_eq!(
+        reply.json["status"], "submitted",
+        "waiting for the file: {}",
+        reply.text
+    );
+
+    // Four days later the expiry job runs: the upload is gone and the submission comes back.
+    let later = seqbank_service::Service::new(
+        app.service.store().clone(),
+        app.service.storage().clone(),
+        seqbank_service::Config::default(),
+        seqbank_service::Clock::fixed("2026-11-25T09:00:00Z".parse().unwrap()),
+    );
+    assert_eq!(later.expire_uploads().await.unwrap(), 1);
+    let reply = app.call("GET", &location, Some("alice"), "").await;
+    assert_eq!(reply.json["state"], "expired", "{}", reply.text);
+    let reply = app
+        .call(
+            "GET",
+            &format!("/api/v1/submissions/{id}"),
+            Some("alice"),
+            "",
+        )
+        .await;
+    assert_eq!(reply.json["status"], "returned", "{}", reply.text);
+    assert!(
+        reply.json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "file.not_uploaded" && f["path"] == "runs[t-r0].files[1]"),
+        "{}",
+        reply.text
+    );
+    assert!(
+        app.service
+            .storage()
+            .list("staging/uploads")
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| !location.ends_with(m.key.rsplit('/').next().unwrap()))
+    );
+    app.finish().await;
+}
