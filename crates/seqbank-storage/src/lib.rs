@@ -461,6 +461,9 @@ impl Storage {
         key: &str,
         range: Option<Range<u64>>,
     ) -> Result<BoxStream<'static, Result<Bytes>>> {
+        if let Some(path) = self.local_file(key) {
+            return self.get_local(key, &path, range).await;
+        }
         let options = GetOptions {
             range: range.map(GetRange::Bounded),
             ..GetOptions::default()
@@ -476,6 +479,53 @@ impl Storage {
             .into_stream()
             .map_err(move |e| this.fail(&key, e))
             .boxed())
+    }
+
+    /// Streams a local file in 1 MiB reads (object_store's local reads are 8 KiB, a quarter of
+    /// the throughput over HTTP).
+    async fn get_local(
+        &self,
+        key: &str,
+        path: &FsPath,
+        range: Option<Range<u64>>,
+    ) -> Result<BoxStream<'static, Result<Bytes>>> {
+        use tokio::io::AsyncReadExt;
+        let mut file = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound => Error::NotFound(key.to_owned()),
+                _ => self.io("opening a file", e),
+            })?;
+        let size = file
+            .metadata()
+            .await
+            .map_err(|e| self.io("reading a file's size", e))?
+            .len();
+        let range = range.unwrap_or(0..size);
+        let (start, end) = (range.start.min(size), range.end.min(size));
+        file.seek(io::SeekFrom::Start(start))
+            .await
+            .map_err(|e| self.io("seeking a file", e))?;
+        let this = self.clone();
+        let stream = futures_util::stream::unfold(
+            (file.take(end - start), this),
+            |(mut reader, this)| async move {
+                let mut buf = bytes::BytesMut::with_capacity(1 << 20);
+                while buf.len() < buf.capacity() {
+                    match reader.read_buf(&mut buf).await {
+                        Ok(0) => break,
+                        Ok(_) => {}
+                        Err(e) => return Some((Err(this.io("reading a file", e)), (reader, this))),
+                    }
+                }
+                if buf.is_empty() {
+                    None
+                } else {
+                    Some((Ok(buf.freeze()), (reader, this)))
+                }
+            },
+        );
+        Ok(stream.boxed())
     }
 
     /// Opens an object for blocking reads (call from a blocking thread, inside a tokio runtime).
