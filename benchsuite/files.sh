@@ -56,18 +56,19 @@ start_server() {
 }
 
 metadata() {
-    local token=$1 files=$2
+    local token=$1 files=$2 tag=$3
     local id
     id=$(curl -sf -X POST -H "Authorization: Bearer $token" "$BASE/api/v1/submissions" -d '{}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-    python3 - "$files" > "$WORK/batch.json" <<'EOF'
+    python3 - "$files" "$tag" > "$WORK/batch.json" <<'EOF'
 import json, sys
 files = [l.split() for l in open(sys.argv[1])]
-runs = [{"alias": f"r{i}", "experiment": "e", "files": [{"name": name, "type": "fastq", "md5": md5}]} for i, (name, md5) in enumerate(files)]
+t = sys.argv[2]
+runs = [{"alias": f"{t}r{i}", "experiment": t + "e", "files": [{"name": name, "type": "fastq", "md5": md5}]} for i, (name, md5) in enumerate(files)]
 print(json.dumps({
-  "projects": [{"alias": "p", "title": "Bench", "description": "Throughput."}],
-  "samples": [{"alias": "s", "title": "S", "project": "p", "checklist": "generic", "organism": {"taxon_id": 562, "scientific_name": "Escherichia coli"},
+  "projects": [{"alias": t + "p", "title": "Bench", "description": "Throughput."}],
+  "samples": [{"alias": t + "s", "title": "S", "project": t + "p", "checklist": "generic", "organism": {"taxon_id": 562, "scientific_name": "Escherichia coli"},
                "attributes": {"collection_date": "2024-07", "geo_loc_name": "France: Lyon"}}],
-  "experiments": [{"alias": "e", "title": "WGS", "sample": "s", "platform": "ILLUMINA", "instrument_model": "Illumina NovaSeq X",
+  "experiments": [{"alias": t + "e", "title": "WGS", "sample": t + "s", "platform": "ILLUMINA", "instrument_model": "Illumina NovaSeq X",
                    "library": {"strategy": "WGS", "source": "GENOMIC", "selection": "RANDOM", "layout": "SINGLE"}}],
   "runs": runs}))
 EOF
@@ -85,9 +86,9 @@ bench() {
     start_server "$data" "$@"
     echo "big.fastq $MD5" > "$WORK/files.txt"
     local id t0 t1
-    id=$(metadata "$alice" "$WORK/files.txt")
+    id=$(metadata "$alice" "$WORK/files.txt" big)
     t0=$(secs)
-    SEQBANK_SERVER=$BASE SEQBANK_TOKEN=$alice "$BIN" upload "$WORK/big.fastq" --run r0 --no-wait --state "$WORK/state-$name" >/dev/null 2>&1
+    SEQBANK_SERVER=$BASE SEQBANK_TOKEN=$alice "$BIN" upload "$WORK/big.fastq" --run bigr0 --no-wait --state "$WORK/state-$name" >/dev/null 2>&1
     t1=$(secs)
     echo "$name upload   (seqbank upload, tus): $(rate "$SIZE" "$(python3 -c "print($t1-$t0)")")"
     # Validation, review, approval, archiving; then the download.
@@ -110,14 +111,14 @@ bench() {
         printf 'r%06d\n' "$i" | dd of="$WORK/c$i.fastq" bs=1 seek=1 conv=notrunc status=none
         echo "c$i.fastq $(md5sum < "$WORK/c$i.fastq" | cut -d' ' -f1)" >> "$WORK/files50.txt"
     done
-    metadata "$alice" "$WORK/files50.txt" >/dev/null
+    metadata "$alice" "$WORK/files50.txt" c >/dev/null
     t0=$(secs)
     local pids=()
     for i in $(seq 0 49); do
-        SEQBANK_SERVER=$BASE SEQBANK_TOKEN=$alice "$BIN" upload "$WORK/c$i.fastq" --run "r$i" --no-wait --state "$WORK/state50-$name-$i" >/dev/null 2>&1 &
+        SEQBANK_SERVER=$BASE SEQBANK_TOKEN=$alice "$BIN" upload "$WORK/c$i.fastq" --run "cr$i" --no-wait --state "$WORK/state50-$name-$i" >/dev/null 2>"$WORK/c$i.log" &
         pids+=($!)
     done
-    wait "${pids[@]}"
+    wait "${pids[@]}" || { cat "$WORK"/c*.log | sort | uniq -c | head; exit 1; }
     t1=$(secs)
     echo "$name 50 concurrent uploads of 20 MiB: $(rate $((50 * 20 << 20)) "$(python3 -c "print($t1-$t0)")")"
     echo "$name server peak memory: $(grep VmHWM /proc/$SERVER/status | awk '{print $2/1024 " MiB"}')"
