@@ -129,7 +129,8 @@ fn metadata(headers: &HeaderMap) -> Result<Vec<(String, String)>, ApiError> {
 }
 
 fn expires_header(response: &mut Response, expires_at: &str) {
-    let http = jiff::Timestamp::strptime("%Y-%m-%dT%H:%M:%S%#z", expires_at.replace('Z', "+00:00"))
+    let http = expires_at
+        .parse::<jiff::Timestamp>()
         .map(http_date)
         .unwrap_or_default();
     if let Ok(value) = HeaderValue::from_str(&http) {
@@ -476,7 +477,10 @@ async fn serve_path(
             set(&mut response, "content-type", "application/octet-stream");
             set(&mut response, "content-length", size);
             if !head && size > 0 {
-                let stream = storage.get(&key, None).await.map_err(storage_error)?;
+                let stream = storage
+                    .get(&key, None)
+                    .await
+                    .map_err(|e| ApiError(e.into()))?;
                 *response.body_mut() = Body::from_stream(stream);
             }
         }
@@ -491,7 +495,10 @@ async fn serve_path(
             );
             set(&mut response, "content-length", r.end - r.start);
             if !head {
-                let stream = storage.get(&key, Some(r)).await.map_err(storage_error)?;
+                let stream = storage
+                    .get(&key, Some(r))
+                    .await
+                    .map_err(|e| ApiError(e.into()))?;
                 *response.body_mut() = Body::from_stream(stream);
             }
         }
@@ -540,10 +547,6 @@ async fn serve_path(
         }
     }
     Ok(response)
-}
-
-fn storage_error(e: seqbank_storage::Error) -> ApiError {
-    ApiError(Error::Unavailable(e.to_string()))
 }
 
 enum RangeSpec {

@@ -44,7 +44,19 @@ impl Clock {
 
     /// Returns the current instant as stored: RFC 3339 UTC to the second.
     pub fn now_text(&self) -> String {
-        self.now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+        Self::text(self.now())
+    }
+
+    /// Formats an instant as stored: RFC 3339 UTC to the second, so that stored times compare
+    /// as text.
+    pub fn text(t: Timestamp) -> String {
+        t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    }
+
+    /// Returns the stored time `by` from now.
+    pub fn text_in(&self, by: jiff::SignedDuration) -> String {
+        let now = self.now();
+        Self::text(now.checked_add(by).unwrap_or(now))
     }
 
     /// Returns today's date in UTC.

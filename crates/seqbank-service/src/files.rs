@@ -224,6 +224,13 @@ fn new_upload_id() -> Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// Records a durable staging state on the upload row.
+fn record_staged(upload: &mut Upload, state: Staged) {
+    upload.received = state.offset as i64;
+    upload.parts = state.parts;
+    upload.spooled = state.spooled as i64;
+}
+
 fn staged(upload: &Upload) -> Staged {
     Staged {
         id: upload.id.clone(),
@@ -233,15 +240,6 @@ fn staged(upload: &Upload) -> Staged {
         parts: upload.parts.clone(),
         part_size: upload.part_size as u64,
         spooled: upload.spooled as u64,
-    }
-}
-
-fn storage_error(e: seqbank_storage::Error) -> Error {
-    match e {
-        seqbank_storage::Error::NotFound(key) => {
-            Error::Internal(format!("the object store has no {key}").into())
-        }
-        e => Error::Unavailable(e.to_string()),
     }
 }
 
@@ -336,11 +334,7 @@ impl Service {
             .storage
             .begin_upload(&id, length)
             .await
-            .map_err(storage_error)?;
-        let now = self.clock.now();
-        let expires = now
-            .checked_add(jiff::SignedDuration::from_hours(self.uploads.expire_hours))
-            .map_err(|e| Error::Internal(Box::new(e)))?;
+            .map_err(Error::from)?;
         let upload = Upload {
             id,
             owner_id: user.id,
@@ -353,7 +347,9 @@ impl Service {
             parts: Vec::new(),
             part_size: state.part_size as i64,
             spooled: 0,
-            expires_at: expires.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            expires_at: self
+                .clock
+                .text_in(jiff::SignedDuration::from_hours(self.uploads.expire_hours)),
             created_at: self.clock.now_text(),
             updated_at: self.clock.now_text(),
         };
@@ -364,9 +360,9 @@ impl Service {
                 .storage
                 .append(&staged(&upload))
                 .await
-                .map_err(storage_error)?;
-            appender.write(&[]).await.map_err(storage_error)?;
-            appender.finish().await.map_err(storage_error)?;
+                .map_err(Error::from)?;
+            appender.write(&[]).await.map_err(Error::from)?;
+            appender.finish().await.map_err(Error::from)?;
             self.upload_complete(&upload).await?;
         }
         self.upload_view(self.store.upload(&upload.id).await?).await
@@ -439,7 +435,7 @@ impl Service {
             self.storage
                 .abort_upload(&staged(&upload))
                 .await
-                .map_err(storage_error)?;
+                .map_err(Error::from)?;
             self.store
                 .set_upload_state(
                     &upload.id,
@@ -499,7 +495,7 @@ impl Service {
             .storage
             .append(&staged(&upload))
             .await
-            .map_err(storage_error)?;
+            .map_err(Error::from)?;
         let mut body = body;
         let mut failure = None;
         while let Some(chunk) = body.next().await {
@@ -512,9 +508,7 @@ impl Service {
             };
             match appender.write(&chunk).await {
                 Ok(Some(state)) => {
-                    upload.received = state.offset as i64;
-                    upload.parts = state.parts;
-                    upload.spooled = state.spooled as i64;
+                    record_staged(&mut upload, state);
                     self.store
                         .save_upload_progress(&upload, &self.clock.now_text())
                         .await?;
@@ -527,15 +521,12 @@ impl Service {
                     break;
                 }
                 Err(e) => {
-                    failure = Some(storage_error(e));
+                    failure = Some(e.into());
                     break;
                 }
             }
         }
-        let state = appender.finish().await.map_err(storage_error)?;
-        upload.received = state.offset as i64;
-        upload.parts = state.parts;
-        upload.spooled = state.spooled as i64;
+        record_staged(&mut upload, appender.finish().await?);
         self.store
             .save_upload_progress(&upload, &self.clock.now_text())
             .await?;
@@ -587,7 +578,7 @@ impl Service {
             self.storage
                 .abort_upload(&staged(&upload))
                 .await
-                .map_err(storage_error)?;
+                .map_err(Error::from)?;
         }
         Ok(())
     }
@@ -658,7 +649,7 @@ impl Service {
                 .storage
                 .reader(&staging_key(&upload.id))
                 .await
-                .map_err(storage_error)?;
+                .map_err(Error::from)?;
             readers.push((
                 file.name.clone(),
                 Counting {
@@ -667,7 +658,6 @@ impl Service {
                 },
             ));
         }
-        let labels: Vec<String> = run.files.iter().map(|f| f.name.clone()).collect();
         let report = tokio::task::spawn_blocking(move || {
             let config = seqbank_formats::Config::default();
             seqbank_formats::validate_run(readers, &config)
@@ -726,11 +716,10 @@ impl Service {
             if let Some(old) = replaced {
                 match self.storage.delete(&old.storage_key).await {
                     Ok(()) | Err(seqbank_storage::Error::NotFound(_)) => {}
-                    Err(e) => return Err(storage_error(e)),
+                    Err(e) => return Err(e.into()),
                 }
             }
         }
-        drop(labels);
         self.advance_submission(object.submission_id).await?;
         Ok(verdicts.join("; "))
     }
@@ -807,7 +796,7 @@ impl Service {
                 self.storage
                     .commit(&file.storage_key, &key)
                     .await
-                    .map_err(storage_error)?;
+                    .map_err(Error::from)?;
                 self.store
                     .set_file_archived(file.id, &key, &self.clock.now_text())
                     .await?;
@@ -859,13 +848,13 @@ impl Service {
         let mut stream = match self.storage.get(key, None).await {
             Ok(s) => s,
             Err(seqbank_storage::Error::NotFound(_)) => return Err(Error::NotFound("file")),
-            Err(e) => return Err(storage_error(e)),
+            Err(e) => return Err(e.into()),
         };
         let mut md5 = md5::Md5::new();
         let mut sha = <sha2::Sha256 as sha2::Digest>::new();
         let mut size = 0u64;
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(storage_error)?;
+            let chunk = chunk.map_err(Error::from)?;
             md5.update(&chunk);
             sha2::Digest::update(&mut sha, &chunk);
             size += chunk.len() as u64;
@@ -972,12 +961,10 @@ impl Service {
             .into_iter()
             .find(|f| f.name == name && f.archived)
             .ok_or(Error::NotFound("file"))?;
-        let modified = jiff::Timestamp::strptime(
-            "%Y-%m-%dT%H:%M:%S%#z",
-            record.updated_at.replace('Z', "+00:00"),
-        )
-        .map(|t| t.as_second())
-        .unwrap_or(0);
+        let modified = record
+            .updated_at
+            .parse::<jiff::Timestamp>()
+            .map_or(0, |t| t.as_second());
         Ok(FileEntry::File {
             record: Box::new(record),
             modified,

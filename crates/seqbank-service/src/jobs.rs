@@ -59,16 +59,10 @@ impl Default for WorkerConfig {
     }
 }
 
-fn text(t: jiff::Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
 fn later(service: &Service, by: Duration) -> String {
-    let now = service.clock().now();
-    text(
-        now.checked_add(jiff::SignedDuration::try_from(by).unwrap_or_default())
-            .unwrap_or(now),
-    )
+    service
+        .clock()
+        .text_in(jiff::SignedDuration::try_from(by).unwrap_or_default())
 }
 
 /// A job worker.
@@ -125,18 +119,13 @@ impl Worker {
         if self.config.audit_days > 0 {
             let recent = store.jobs(Some(kind::AUDIT), Some(0), 1).await?;
             let due = recent.first().is_none_or(|j| {
-                let next = jiff::Timestamp::strptime(
-                    "%Y-%m-%dT%H:%M:%S%#z",
-                    j.created_at.replace('Z', "+00:00"),
-                )
-                .ok()
-                .and_then(|t| {
+                let next = j.created_at.parse::<jiff::Timestamp>().ok().and_then(|t| {
                     t.checked_add(jiff::SignedDuration::from_hours(
                         24 * i64::from(self.config.audit_days),
                     ))
                     .ok()
                 });
-                next.is_some_and(|next| text(next) <= now)
+                next.is_some_and(|next| crate::Clock::text(next) <= now)
             });
             if due {
                 store.enqueue(kind::AUDIT, 0, 3, &now, &now).await?;

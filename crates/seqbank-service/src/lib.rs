@@ -96,5 +96,17 @@ impl From<seqbank_metastore::Error> for Error {
     }
 }
 
+impl From<seqbank_storage::Error> for Error {
+    fn from(e: seqbank_storage::Error) -> Self {
+        match e {
+            // The metastore names an object the store lacks: an inconsistency, not the caller's.
+            seqbank_storage::Error::NotFound(key) => {
+                Self::Internal(format!("the object store has no {key}").into())
+            }
+            e => Self::Unavailable(e.to_string()),
+        }
+    }
+}
+
 /// Result with the service's error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -106,6 +106,13 @@ pub struct UploadState {
     pub spooled: u64,
 }
 
+impl UploadState {
+    /// Bytes in the S3 parts sent so far (every part but the last is `part_size`).
+    fn sent(&self) -> u64 {
+        self.parts.len() as u64 * self.part_size
+    }
+}
+
 /// Metadata of a stored object.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct Meta {
@@ -612,9 +619,7 @@ impl Appender {
     pub fn received(&self) -> u64 {
         match &self.sink {
             Sink::Local { .. } => self.state.offset,
-            Sink::S3 { buffer, .. } => {
-                self.state.parts.len() as u64 * self.state.part_size + buffer.len() as u64
-            }
+            Sink::S3 { buffer, .. } => self.state.sent() + buffer.len() as u64,
         }
     }
 
@@ -652,9 +657,7 @@ impl Appender {
                     let take = (part_size - buffer.len()).min(data.len());
                     buffer.extend_from_slice(&data[..take]);
                     data = &data[take..];
-                    let complete = self.state.parts.len() as u64 * self.state.part_size
-                        + buffer.len() as u64
-                        == self.state.length;
+                    let complete = self.state.sent() + buffer.len() as u64 == self.state.length;
                     // The last part is sent by `finish`, so that completing stays one step.
                     if buffer.len() == part_size && !complete {
                         let part =
@@ -662,7 +665,7 @@ impl Appender {
                         let id = put_part(&storage, s3, &self.state, part).await?;
                         self.state.parts.push(id);
                         self.state.spooled = 0;
-                        self.state.offset = self.state.parts.len() as u64 * self.state.part_size;
+                        self.state.offset = self.state.sent();
                         checkpoint = true;
                     }
                 }
@@ -686,7 +689,7 @@ impl Appender {
                     .map_err(|e| storage.io("syncing the staging file", e))?;
             }
             Sink::S3 { s3, buffer } => {
-                let received = state.parts.len() as u64 * state.part_size + buffer.len() as u64;
+                let received = state.sent() + buffer.len() as u64;
                 if received == state.length {
                     if !buffer.is_empty() || state.parts.is_empty() {
                         let id = put_part(&storage, &s3, &state, Bytes::from(buffer)).await?;

@@ -9,24 +9,7 @@ use crate::support::{TestApp, batch, fastq, md5_hex};
 /// archived and downloaded.
 async fn upload_validate_archive_download(app: &TestApp) {
     let batch = batch("f");
-    let reply = app
-        .json(
-            "POST",
-            "/api/v1/submissions",
-            Some("alice"),
-            json!({"alias": "f"}),
-        )
-        .await;
-    let id = reply.json["id"].as_i64().unwrap();
-    let reply = app
-        .json(
-            "POST",
-            &format!("/api/v1/submissions/{id}/objects"),
-            Some("alice"),
-            batch.clone(),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.text);
+    let id = app.draft_metadata("alice", "f", None, &batch).await;
 
     // Submitting before the files arrive: returned, naming each missing file.
     let reply = app
@@ -349,24 +332,7 @@ async fn upload_validate_archive_download_s3() {
 async fn bad_uploads(app: &TestApp) {
     let mut batch = batch("b");
     batch["runs"][0]["files"][0]["md5"] = json!("00000000000000000000000000000000");
-    let reply = app
-        .json(
-            "POST",
-            "/api/v1/submissions",
-            Some("alice"),
-            json!({"alias": "b"}),
-        )
-        .await;
-    let id = reply.json["id"].as_i64().unwrap();
-    let reply = app
-        .json(
-            "POST",
-            &format!("/api/v1/submissions/{id}/objects"),
-            Some("alice"),
-            batch.clone(),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.text);
+    let id = app.draft_metadata("alice", "b", None, &batch).await;
 
     // Someone else's run: not found (it is private to alice).
     let (reply, _) = app.create_upload("bob", "b-r0", "b0_R1.fastq", 10).await;
@@ -529,22 +495,7 @@ async fn an_unreachable_object_store_is_a_clear_503() {
         },
     )
     .await;
-    let reply = app
-        .json(
-            "POST",
-            "/api/v1/submissions",
-            Some("alice"),
-            json!({"alias": "d"}),
-        )
-        .await;
-    let id = reply.json["id"].as_i64().unwrap();
-    app.json(
-        "POST",
-        &format!("/api/v1/submissions/{id}/objects"),
-        Some("alice"),
-        batch("d"),
-    )
-    .await;
+    app.draft_metadata("alice", "d", None, &batch("d")).await;
     let before = app.counts().await;
     let (reply, _) = app.create_upload("alice", "d-r0", "d0_R1.fastq", 100).await;
     assert_eq!(reply.status, 503, "{}", reply.text);
@@ -600,22 +551,7 @@ async fn the_checksum_audit_finds_a_corrupted_file() {
 async fn a_truncated_upload_expires_and_returns_the_waiting_submission() {
     let app = TestApp::new().await;
     let batch = batch("t");
-    let reply = app
-        .json(
-            "POST",
-            "/api/v1/submissions",
-            Some("alice"),
-            json!({"alias": "t"}),
-        )
-        .await;
-    let id = reply.json["id"].as_i64().unwrap();
-    app.json(
-        "POST",
-        &format!("/api/v1/submissions/{id}/objects"),
-        Some("alice"),
-        batch.clone(),
-    )
-    .await;
+    let id = app.draft_metadata("alice", "t", None, &batch).await;
     for (run, name) in [
         ("t-r0", "t0_R1.fastq"),
         ("t-r1", "t1_R1.fastq"),

@@ -160,22 +160,7 @@ impl TestApp {
         who: Option<&str>,
         body: impl Into<Vec<u8>>,
     ) -> Reply {
-        let mut request = Request::builder().method(method).uri(path);
-        if let Some(who) = who {
-            request = request.header("Authorization", format!("Bearer {}", self.tokens[who]));
-        }
-        let request = request.body(Body::from(body.into())).unwrap();
-        let response = router(AppState {
-            service: self.service.clone(),
-        })
-        .oneshot(request)
-        .await
-        .unwrap();
-        let status = response.status().as_u16();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, json, text }
+        self.call_with(method, path, who, &[], body).await.0
     }
 
     /// Sends a request with extra headers.
@@ -291,13 +276,27 @@ impl TestApp {
         self.call(method, path, who, body.to_string()).await
     }
 
-    /// Creates a submission for `who` holding `batch`, and returns its id.
+    /// Creates a submission for `who` holding `batch`, uploads the files its runs declare, and
+    /// returns its id.
     pub async fn draft(
         &self,
         who: &str,
         alias: &str,
         hold_until: Option<&str>,
         batch: Value,
+    ) -> i64 {
+        let id = self.draft_metadata(who, alias, hold_until, &batch).await;
+        self.upload_declared(who, &batch).await;
+        id
+    }
+
+    /// Creates a submission for `who` holding `batch` (no files), and returns its id.
+    pub async fn draft_metadata(
+        &self,
+        who: &str,
+        alias: &str,
+        hold_until: Option<&str>,
+        batch: &Value,
     ) -> i64 {
         let reply = self
             .json(
@@ -318,7 +317,6 @@ impl TestApp {
             )
             .await;
         assert_eq!(reply.status, 201, "{}", reply.text);
-        self.upload_declared(who, &batch).await;
         id
     }
 

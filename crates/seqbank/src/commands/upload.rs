@@ -223,11 +223,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             let size = CHUNK.min(length - offset);
             file.seek(SeekFrom::Start(offset))?;
             bar.set_position(offset);
-            let reader = Counting {
+            let mut reader = Counting {
                 inner: (&mut file).take(size),
                 bar: &bar,
             };
-            let mut reader = reader;
             let sent = tus
                 .agent
                 .patch(tus.url(&location))
