@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Whole-program benchmark of files over loopback: a 2 GiB run uploaded with `seqbank upload`
+# Whole-program benchmark of files over loopback: a 2 GiB run (reads of ../shared/bench/gen_fastq.py) uploaded with `seqbank upload`
 # (tus) and downloaded with curl from /files, on a local folder and on an S3-compatible store,
 # next to curl putting and getting the same file on the S3 server directly; then 50 concurrent
 # uploads of 20 MiB each, with the server's peak memory.
@@ -21,27 +21,13 @@ BASE=http://127.0.0.1:$PORT
 secs() { python3 -c 'import sys,time; print(time.time())'; }
 rate() { python3 -c "import sys; b=$1; t=$2; print(f'{b/t/2**20:8.1f} MiB/s ({t:6.2f} s)')"; }
 
-# A FASTQ file of GIB GiB with distinct read names (the archive validates it before release).
-python3 - "$WORK/big.fastq" "$GIB" <<'EOF'
-import sys
-path, gib = sys.argv[1], float(sys.argv[2])
-seq = ("ACGTTGCA" * 19)[:150]
-qual = ("IIIIFFFF:," * 15)[:150]
-target = int(gib * 2**30)
-with open(path, "w") as out:
-    n = 0
-    written = 0
-    block = []
-    while written < target:
-        rec = f"@r{n:012d}\n{seq}\n+\n{qual}\n"
-        block.append(rec)
-        written += len(rec)
-        n += 1
-        if len(block) == 100000:
-            out.write("".join(block))
-            block = []
-    out.write("".join(block))
-EOF
+# The workload: R1 of the shared NovaSeq-like generator (../shared/bench/gen_fastq.py), with
+# enough pairs for GIB GiB (3,000,000 pairs make 1.07 GB per mate).
+python3 -c 'import numpy' 2>/dev/null || python3 -m pip install --quiet numpy
+PAIRS=$(python3 -c "print(int($GIB * 2**30 / 1.07e9 * 3000000) + 1)")
+python3 ../shared/bench/gen_fastq.py "$WORK/gen" --pairs "$PAIRS" --seed 42 >/dev/null 2>&1
+mv "$WORK/gen/reads_R1.fastq" "$WORK/big.fastq"
+rm -rf "$WORK/gen"
 SIZE=$(stat -c %s "$WORK/big.fastq")
 MD5=$(md5sum "$WORK/big.fastq" | cut -d' ' -f1)
 echo "file: $SIZE bytes, md5 $MD5"
@@ -107,8 +93,7 @@ bench() {
     # 50 concurrent uploads of 20 MiB.
     : > "$WORK/files50.txt"
     for i in $(seq 0 49); do
-        head -c $((20 << 20)) "$WORK/big.fastq" > "$WORK/c$i.fastq"
-        printf 'r%06d\n' "$i" | dd of="$WORK/c$i.fastq" bs=1 seek=1 conv=notrunc status=none
+        dd if="$WORK/big.fastq" of="$WORK/c$i.fastq" bs=1M skip=$((i * 20)) count=20 status=none
         echo "c$i.fastq $(md5sum < "$WORK/c$i.fastq" | cut -d' ' -f1)" >> "$WORK/files50.txt"
     done
     metadata "$alice" "$WORK/files50.txt" c >/dev/null
