@@ -1,0 +1,1163 @@
+//! The tantivy index: schema, writing, and searching.
+
+use std::{collections::HashSet, ops::Bound, path::Path};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+use tantivy::{
+    Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+    query::{
+        AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery,
+        RegexQuery, TermQuery,
+    },
+    schema::{
+        FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+        TextOptions, Value as _,
+    },
+    tokenizer::{
+        LowerCaser, PreTokenizedString, RawTokenizer, TextAnalyzer, Token, TokenizerManager,
+    },
+};
+
+use crate::{
+    Error, Record, Result, bad,
+    collect::{FacetSpec, Fruit, Key, Order, SearchCollector},
+    fields::{self, FIELDS, FieldType, lookup, normalize_tag},
+    query::{Node, Value, parse},
+    record::date_number,
+};
+
+/// The most hits one page may have.
+pub const MAX_LIMIT: usize = 1000;
+/// Hits per page when the request does not say.
+pub const DEFAULT_LIMIT: usize = 20;
+/// Fields returned when the request does not say.
+pub const DEFAULT_FIELDS: &[&str] = &[
+    "accession",
+    "type",
+    "title",
+    "organism",
+    "source",
+    "released",
+];
+/// Bumped when the schema changes; an index of another version must be rebuilt.
+const SCHEMA_VERSION: u32 = 1;
+/// Weight of an exact accession match, far above any text score.
+const ACCESSION_BOOST: f32 = 1000.0;
+
+/// Who is searching, which decides what they may find.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Viewer {
+    /// Public records only.
+    Anonymous,
+    /// Public records and the user's own.
+    User(i64),
+    /// Everything.
+    Curator,
+}
+
+/// How hits are ordered.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub enum Sort {
+    /// Best match first (the default).
+    #[default]
+    Relevance,
+    /// By a date or number field.
+    Field {
+        /// Field name: released, submitted, updated, tax_id or year.
+        name: String,
+        /// Newest (largest) first.
+        descending: bool,
+    },
+}
+
+impl Sort {
+    /// Parses `relevance`, `released`, `released:desc`, `submitted:asc`, …
+    pub fn parse(text: &str) -> Result<Self> {
+        let (name, direction) = text.split_once(':').unwrap_or((text, "desc"));
+        if name.is_empty() || name == "relevance" || name == "score" {
+            return Ok(Self::Relevance);
+        }
+        let sortable =
+            lookup(name).is_some_and(|f| matches!(f.kind, FieldType::Date | FieldType::Number));
+        if !sortable {
+            return Err(bad(format!(
+                "cannot sort by {name:?}: sort by relevance, released, submitted, updated, tax_id or year"
+            )));
+        }
+        let descending = match direction {
+            "desc" => true,
+            "asc" => false,
+            other => {
+                return Err(bad(format!(
+                    "sort direction {other:?} is neither asc nor desc"
+                )));
+            }
+        };
+        Ok(Self::Field {
+            name: name.to_owned(),
+            descending,
+        })
+    }
+
+    fn tag(&self) -> String {
+        match self {
+            Self::Relevance => "r".into(),
+            Self::Field { name, descending } => {
+                format!("{name}.{}", if *descending { "d" } else { "a" })
+            }
+        }
+    }
+}
+
+/// A search.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// The query, in seqbank's query language; empty for everything.
+    pub query: String,
+    /// Only records of this type (project, sample, experiment, run; ENA's names are accepted).
+    pub result: Option<String>,
+    /// Fields to return (`all` for every one); empty for the defaults.
+    pub fields: Vec<String>,
+    /// Fields to count values of.
+    pub facets: Vec<String>,
+    /// Values per facet.
+    pub facet_limit: usize,
+    /// Hits per page, 0 for counts only.
+    pub limit: usize,
+    /// Where the previous page ended.
+    pub cursor: Option<String>,
+    /// Order of hits.
+    pub sort: Sort,
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        Self {
+            query: String::new(),
+            result: None,
+            fields: Vec::new(),
+            facets: Vec::new(),
+            facet_limit: 10,
+            limit: DEFAULT_LIMIT,
+            cursor: None,
+            sort: Sort::Relevance,
+        }
+    }
+}
+
+/// One hit: the requested fields, in the order they were asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    /// Field names and values; a field the record lacks is left out.
+    pub fields: Vec<(String, Json)>,
+}
+
+impl Hit {
+    /// Returns a field's value.
+    pub fn get(&self, name: &str) -> Option<&Json> {
+        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
+impl Serialize for Hit {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
+        for (name, value) in &self.fields {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// Counts of one facet's values, largest first.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Facet {
+    /// Field counted.
+    pub field: String,
+    /// Values and how many hits have each.
+    pub values: Vec<FacetValue>,
+}
+
+/// One value of a facet.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FacetValue {
+    /// The value.
+    pub value: String,
+    /// Hits with it.
+    pub count: u64,
+}
+
+/// A page of results.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Response {
+    /// Hits in all pages together.
+    pub total: u64,
+    /// This page.
+    pub hits: Vec<Hit>,
+    /// Facet counts over all hits.
+    pub facets: Vec<Facet>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// Size and shape of the index.
+#[derive(Clone, Debug, Serialize)]
+pub struct IndexStats {
+    /// Records.
+    pub records: u64,
+    /// Segments.
+    pub segments: usize,
+    /// Bytes on disk (or in memory).
+    pub bytes: u64,
+    /// The last metastore change applied, if the index follows one.
+    pub watermark: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+struct Payload {
+    schema: u32,
+    watermark: Option<i64>,
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    key: Field,
+    uid: Field,
+    accession: Field,
+    kind: Field,
+    source: Field,
+    title: Field,
+    description: Field,
+    text: Field,
+    organism: Field,
+    tax_id: Field,
+    platform: Field,
+    instrument: Field,
+    library_strategy: Field,
+    library_source: Field,
+    library_selection: Field,
+    library_layout: Field,
+    status: Field,
+    access: Field,
+    readers: Field,
+    submitted: Field,
+    released: Field,
+    updated: Field,
+    year: Field,
+    linked: Field,
+    attr: Field,
+    attr_tag: Field,
+    source_json: Field,
+}
+
+const KEYWORD: &str = "keyword";
+const STEM: &str = "en_stem";
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let keyword = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(KEYWORD)
+            .set_fieldnorms(false)
+            .set_index_option(IndexRecordOption::Basic),
+    );
+    let facet = keyword.clone().set_fast("raw");
+    let words = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(STEM)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let attr = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_fieldnorms(false)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let number = INDEXED | FAST;
+    let fields = Fields {
+        key: b.add_text_field("key", STRING),
+        uid: b.add_u64_field("uid", FAST),
+        accession: b.add_text_field("accession", keyword.clone()),
+        kind: b.add_text_field("type", facet.clone()),
+        source: b.add_text_field("source", facet.clone()),
+        title: b.add_text_field("title", words.clone()),
+        description: b.add_text_field("description", words.clone()),
+        text: b.add_text_field("text", words),
+        organism: b.add_text_field("organism", facet.clone()),
+        tax_id: b.add_u64_field("tax_id", number.clone()),
+        platform: b.add_text_field("platform", facet.clone()),
+        instrument: b.add_text_field("instrument", keyword.clone()),
+        library_strategy: b.add_text_field("library_strategy", facet.clone()),
+        library_source: b.add_text_field("library_source", facet.clone()),
+        library_selection: b.add_text_field("library_selection", keyword.clone()),
+        library_layout: b.add_text_field("library_layout", facet.clone()),
+        status: b.add_text_field("status", facet.clone()),
+        access: b.add_text_field("access", facet),
+        readers: b.add_text_field("readers", STRING),
+        submitted: b.add_u64_field("submitted", number.clone()),
+        released: b.add_u64_field("released", number.clone()),
+        updated: b.add_u64_field("updated", number.clone()),
+        year: b.add_u64_field("year", number),
+        linked: b.add_text_field("linked", keyword.clone()),
+        attr: b.add_text_field("attr", attr),
+        attr_tag: b.add_text_field("attr_tag", keyword),
+        source_json: b.add_text_field("_source", STORED),
+    };
+    (b.build(), fields)
+}
+
+fn tokenizers() -> TokenizerManager {
+    let manager = TokenizerManager::default();
+    manager.register(
+        KEYWORD,
+        TextAnalyzer::builder(RawTokenizer::default())
+            .filter(LowerCaser)
+            .build(),
+    );
+    manager
+}
+
+/// The search index of one process: a folder on disk or memory.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    stem: TextAnalyzer,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex").finish_non_exhaustive()
+    }
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it if the folder is empty or missing. An index built
+    /// by another schema version is reported, to be rebuilt with `seqbank reindex`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::Index(tantivy::TantivyError::SystemError(format!(
+                "cannot create {}: {e}",
+                dir.display()
+            )))
+        })?;
+        let (schema, fields) = schema();
+        let index = if dir.join("meta.json").exists() {
+            let index = Index::open_in_dir(dir)?;
+            let payload = read_payload(&index)?;
+            if index.schema() != schema || payload.schema != SCHEMA_VERSION {
+                return Err(Error::Index(tantivy::TantivyError::SchemaError(format!(
+                    "the search index in {} was built by another version of seqbank; rebuild it with `seqbank reindex`",
+                    dir.display()
+                ))));
+            }
+            index
+        } else {
+            Index::create_in_dir(dir, schema)?
+        };
+        Self::with_index(index, fields)
+    }
+
+    /// Creates an empty index in memory (tests, and one-off tools).
+    pub fn in_memory() -> Result<Self> {
+        let (schema, fields) = schema();
+        Self::with_index(Index::create_in_ram(schema), fields)
+    }
+
+    fn with_index(mut index: Index, fields: Fields) -> Result<Self> {
+        let manager = tokenizers();
+        index.set_tokenizers(manager.clone());
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        if threads > 1 {
+            index.set_multithread_executor(threads)?;
+        }
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?;
+        let stem = manager
+            .get(STEM)
+            .ok_or_else(|| bad("the en_stem tokenizer is missing"))?;
+        Ok(Self {
+            index,
+            reader,
+            fields,
+            stem,
+        })
+    }
+
+    /// Starts writing: one writer per index at a time, across processes too.
+    pub fn writer(&self, memory_bytes: usize) -> Result<Writer> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let writer = self
+            .index
+            .writer_with_num_threads(threads, memory_bytes.max((threads * 16) << 20))
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => {
+                    Error::Index(tantivy::TantivyError::SystemError(
+                        "another seqbank process is writing this search index".into(),
+                    ))
+                }
+                other => Error::Index(other),
+            })?;
+        Ok(Writer {
+            writer,
+            fields: self.fields,
+            stem: self.stem.clone(),
+        })
+    }
+
+    /// Makes the last commit visible to searches now.
+    pub fn reload(&self) -> Result<()> {
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// The last metastore change the index has applied.
+    pub fn watermark(&self) -> Result<Option<i64>> {
+        Ok(read_payload(&self.index)?.watermark)
+    }
+
+    /// Size and shape.
+    pub fn stats(&self) -> Result<IndexStats> {
+        let searcher = self.reader.searcher();
+        let bytes = searcher
+            .space_usage()
+            .map(|usage| usage.total().get_bytes())
+            .unwrap_or(0);
+        Ok(IndexStats {
+            records: searcher.num_docs(),
+            segments: searcher.segment_readers().len(),
+            bytes,
+            watermark: self.watermark()?,
+        })
+    }
+
+    /// Attribute tags present in the index, most common first.
+    pub fn attribute_tags(&self, limit: usize) -> Result<Vec<(String, u64)>> {
+        let searcher = self.reader.searcher();
+        let mut counts: std::collections::HashMap<String, u64> = Default::default();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.attr_tag)?;
+            let mut stream = inverted
+                .terms()
+                .stream()
+                .map_err(tantivy::TantivyError::from)?;
+            while stream.advance() {
+                let tag = String::from_utf8_lossy(stream.key()).into_owned();
+                *counts.entry(tag).or_default() += u64::from(stream.value().doc_freq);
+            }
+        }
+        let mut tags: Vec<_> = counts.into_iter().collect();
+        tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        tags.truncate(limit);
+        Ok(tags)
+    }
+
+    /// Runs a search as `viewer`.
+    pub fn search(&self, request: &Request, viewer: Viewer) -> Result<Response> {
+        if request.limit > MAX_LIMIT {
+            return Err(bad(format!(
+                "limit {} is too large: at most {MAX_LIMIT} hits per page; use the cursor to page further",
+                request.limit
+            )));
+        }
+        let returned = return_fields(&request.fields)?;
+        let facets = request
+            .facets
+            .iter()
+            .map(|name| match lookup(name) {
+                Some(f) if f.facet => Ok(FacetSpec {
+                    name: f.name.to_owned(),
+                    numeric: f.kind == FieldType::Number,
+                }),
+                _ => Err(bad(format!(
+                    "cannot count facet {name:?}: facets are {}",
+                    FIELDS
+                        .iter()
+                        .filter(|f| f.facet)
+                        .map(|f| f.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let after = request
+            .cursor
+            .as_deref()
+            .map(|c| decode_cursor(c, &request.sort))
+            .transpose()?;
+        let searcher = self.reader.searcher();
+        let query = self.build(request, viewer, &searcher)?;
+        let order = match &request.sort {
+            Sort::Relevance => Order::Score,
+            Sort::Field { name, descending } => Order::Field {
+                name: name.clone(),
+                descending: *descending,
+            },
+        };
+        let collector = SearchCollector {
+            limit: request.limit,
+            after,
+            order,
+            facets: facets.clone(),
+        };
+        let Fruit {
+            total,
+            top,
+            facets: counts,
+        } = searcher.search(query.as_ref(), &collector)?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (key, address) in &top {
+            let doc: TantivyDocument = searcher.doc(*address)?;
+            let source = doc
+                .get_first(self.fields.source_json)
+                .and_then(|v| v.as_str())
+                .unwrap_or("{}");
+            let mut stored: Map<String, Json> = serde_json::from_str(source)?;
+            let mut fields = Vec::with_capacity(returned.len());
+            for name in &returned {
+                if *name == "score" {
+                    if matches!(request.sort, Sort::Relevance) {
+                        let score = f32::from_bits(key.primary as u32);
+                        fields.push(("score".into(), Json::from(f64::from(score))));
+                    }
+                } else if let Some(value) = stored.remove(*name) {
+                    fields.push(((*name).to_owned(), value));
+                }
+            }
+            hits.push(Hit { fields });
+        }
+        let next_cursor = match top.last() {
+            Some((key, _)) if top.len() == request.limit => {
+                Some(encode_cursor(*key, &request.sort))
+            }
+            _ => None,
+        };
+        let facets = facets
+            .iter()
+            .zip(counts)
+            .map(|(spec, counts)| {
+                let mut values: Vec<FacetValue> = counts
+                    .into_iter()
+                    .map(|(value, count)| FacetValue { value, count })
+                    .collect();
+                values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+                values.truncate(request.facet_limit);
+                Facet {
+                    field: spec.name.clone(),
+                    values,
+                }
+            })
+            .collect();
+        Ok(Response {
+            total,
+            hits,
+            facets,
+            next_cursor,
+        })
+    }
+
+    fn build(
+        &self,
+        request: &Request,
+        viewer: Viewer,
+        searcher: &Searcher,
+    ) -> Result<Box<dyn Query>> {
+        let node = parse(&request.query)?;
+        let compiler = Compiler {
+            f: &self.fields,
+            stem: self.stem.clone(),
+            searcher,
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, compiler.compile(&node)?)];
+        if let Some(result) = &request.result {
+            let kind = result_type(result)?;
+            clauses.push((Occur::Must, filter(self.fields.kind, kind)));
+        }
+        match viewer {
+            Viewer::Curator => {}
+            Viewer::Anonymous => clauses.push((Occur::Must, filter(self.fields.readers, "public"))),
+            Viewer::User(id) => {
+                let readers = BooleanQuery::new(vec![
+                    (Occur::Should, filter(self.fields.readers, "public")),
+                    (
+                        Occur::Should,
+                        filter(self.fields.readers, &format!("user:{id}")),
+                    ),
+                ]);
+                clauses.push((
+                    Occur::Must,
+                    Box::new(ConstScoreQuery::new(Box::new(readers), 0.0)),
+                ));
+            }
+        }
+        Ok(if clauses.len() == 1 {
+            clauses.remove(0).1
+        } else {
+            Box::new(BooleanQuery::new(clauses))
+        })
+    }
+}
+
+/// A term that narrows without scoring.
+fn filter(field: Field, value: &str) -> Box<dyn Query> {
+    Box::new(ConstScoreQuery::new(
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, value),
+            IndexRecordOption::Basic,
+        )),
+        0.0,
+    ))
+}
+
+fn result_type(result: &str) -> Result<&'static str> {
+    Ok(match result.to_ascii_lowercase().as_str() {
+        "project" | "study" | "bioproject" => "project",
+        "sample" | "biosample" => "sample",
+        "experiment" | "read_experiment" => "experiment",
+        "run" | "read_run" => "run",
+        other => {
+            return Err(bad(format!(
+                "unknown result type {other:?}: use project, sample, experiment or run"
+            )));
+        }
+    })
+}
+
+fn return_fields(requested: &[String]) -> Result<Vec<&'static str>> {
+    if requested.is_empty() {
+        return Ok(DEFAULT_FIELDS.to_vec());
+    }
+    if requested.iter().any(|f| f == "all") {
+        let mut all: Vec<&'static str> = FIELDS
+            .iter()
+            .map(|f| f.name)
+            .filter(|n| fields::returnable(n))
+            .collect();
+        all.push("score");
+        return Ok(all);
+    }
+    requested
+        .iter()
+        .map(|name| {
+            if name == "score" {
+                return Ok("score");
+            }
+            match lookup(name) {
+                Some(f) if fields::returnable(f.name) => Ok(f.name),
+                _ => Err(bad(format!(
+                    "unknown return field {name:?}; GET /api/v1/search/returnFields lists them"
+                ))),
+            }
+        })
+        .collect()
+}
+
+fn encode_cursor(key: Key, sort: &Sort) -> String {
+    format!("{}~{:x}~{:x}", sort.tag(), key.primary, key.uid)
+}
+
+fn decode_cursor(cursor: &str, sort: &Sort) -> Result<Key> {
+    let malformed = || {
+        bad(format!(
+            "malformed cursor {cursor:?}: pass back the next_cursor of the previous page unchanged"
+        ))
+    };
+    let mut parts = cursor.split('~');
+    let (Some(tag), Some(primary), Some(uid), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(malformed());
+    };
+    if tag != sort.tag() {
+        return Err(bad(
+            "the cursor belongs to a search with another sort order; start again without a cursor",
+        ));
+    }
+    Ok(Key {
+        primary: u64::from_str_radix(primary, 16).map_err(|_| malformed())?,
+        uid: u64::from_str_radix(uid, 16).map_err(|_| malformed())?,
+    })
+}
+
+fn read_payload(index: &Index) -> Result<Payload> {
+    let metas = index.load_metas()?;
+    Ok(match metas.payload {
+        Some(text) => serde_json::from_str(&text)?,
+        None => Payload {
+            schema: SCHEMA_VERSION,
+            watermark: None,
+        },
+    })
+}
+
+struct Compiler<'a> {
+    f: &'a Fields,
+    stem: TextAnalyzer,
+    searcher: &'a Searcher,
+}
+
+fn looks_like_accession(word: &str) -> bool {
+    word.starts_with(|c: char| c.is_ascii_alphabetic())
+        && word.bytes().any(|b| b.is_ascii_digit())
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+}
+
+fn escape_regex(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~\"'".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Compiler<'_> {
+    fn compile(&self, node: &Node) -> Result<Box<dyn Query>> {
+        Ok(match node {
+            Node::All => Box::new(AllQuery),
+            Node::And(children) => {
+                let mut clauses = Vec::with_capacity(children.len() + 1);
+                for child in children {
+                    clauses.push(match child {
+                        Node::Not(inner) => (Occur::MustNot, self.compile(inner)?),
+                        other => (Occur::Must, self.compile(other)?),
+                    });
+                }
+                if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+                    clauses.push((Occur::Must, Box::new(AllQuery)));
+                }
+                Box::new(BooleanQuery::new(clauses))
+            }
+            Node::Or(children) => Box::new(BooleanQuery::new(
+                children
+                    .iter()
+                    .map(|c| Ok((Occur::Should, self.compile(c)?)))
+                    .collect::<Result<_>>()?,
+            )),
+            Node::Not(inner) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, Box::new(AllQuery)),
+                (Occur::MustNot, self.compile(inner)?),
+            ])),
+            Node::Taxon {
+                id, tree: false, ..
+            } => Box::new(TermQuery::new(
+                Term::from_field_u64(self.f.tax_id, *id),
+                IndexRecordOption::Basic,
+            )),
+            Node::Taxon { column, .. } => {
+                return Err(bad(format!(
+                    "tax_tree at column {column} needs the NCBI Taxonomy tree, which this archive has not loaded; use tax_eq(ID) for one taxon"
+                )));
+            }
+            Node::Match {
+                field,
+                value,
+                column,
+            } => self.clause(field.as_deref(), value, *column)?,
+        })
+    }
+
+    fn tokens(&self, text: &str) -> Vec<String> {
+        let mut stem = self.stem.clone();
+        let mut stream = stem.token_stream(text);
+        let mut tokens = Vec::new();
+        while let Some(token) = stream.next() {
+            tokens.push(token.text.clone());
+        }
+        tokens
+    }
+
+    /// Words (one or several, which must then be adjacent) in a stemmed text field.
+    fn words(
+        &self,
+        field: Field,
+        text: &str,
+        column: usize,
+        prefix: &str,
+    ) -> Result<Box<dyn Query>> {
+        let tokens = self.tokens(text);
+        let terms: Vec<Term> = tokens
+            .iter()
+            .map(|t| Term::from_field_text(field, &format!("{prefix}{t}")))
+            .collect();
+        Ok(match terms.len() {
+            0 => {
+                return Err(bad(format!(
+                    "{text:?} at column {column} has no letters or digits to search for"
+                )));
+            }
+            1 => Box::new(TermQuery::new(
+                terms.into_iter().next().expect("one term"),
+                IndexRecordOption::WithFreqs,
+            )),
+            _ => Box::new(PhraseQuery::new(terms)),
+        })
+    }
+
+    fn prefix(&self, field: Field, prefix: &str) -> Result<Box<dyn Query>> {
+        let pattern = format!("{}.*", escape_regex(&prefix.to_lowercase()));
+        Ok(Box::new(RegexQuery::from_pattern(&pattern, field)?))
+    }
+
+    fn clause(&self, field: Option<&str>, value: &Value, column: usize) -> Result<Box<dyn Query>> {
+        let Some(name) = field else {
+            return match value {
+                Value::Word(word) => {
+                    let text = self.words(self.f.text, word, column, "")?;
+                    if !looks_like_accession(word) {
+                        return Ok(text);
+                    }
+                    let accession = Term::from_field_text(self.f.accession, &word.to_lowercase());
+                    let linked = Term::from_field_text(self.f.linked, &word.to_lowercase());
+                    Ok(Box::new(BooleanQuery::new(vec![
+                        (
+                            Occur::Should,
+                            Box::new(BoostQuery::new(
+                                Box::new(TermQuery::new(accession, IndexRecordOption::Basic)),
+                                ACCESSION_BOOST,
+                            )),
+                        ),
+                        (
+                            Occur::Should,
+                            Box::new(TermQuery::new(linked, IndexRecordOption::Basic)),
+                        ),
+                        (Occur::Should, text),
+                    ])))
+                }
+                Value::Phrase(text) => self.words(self.f.text, text, column, ""),
+                Value::Prefix(prefix) => self.prefix(self.f.text, prefix),
+                Value::Range(..) => Err(bad(format!(
+                    "a range at column {column} needs a field, e.g. released:[2020 TO 2023]"
+                ))),
+            };
+        };
+        let Some(info) = lookup(name).filter(|f| f.searchable) else {
+            return self.attribute(name, value, column);
+        };
+        let field = self.field(info.name);
+        match (info.kind, value) {
+            (FieldType::Text, Value::Word(w) | Value::Phrase(w)) => {
+                self.words(field, w, column, "")
+            }
+            (FieldType::Text | FieldType::Keyword, Value::Prefix(p)) => self.prefix(field, p),
+            (FieldType::Keyword, Value::Word(w) | Value::Phrase(w)) => {
+                Ok(Box::new(TermQuery::new(
+                    Term::from_field_text(field, &w.to_lowercase()),
+                    IndexRecordOption::Basic,
+                )))
+            }
+            (FieldType::Text | FieldType::Keyword, Value::Range(..)) => Err(bad(format!(
+                "{name} at column {column} is not a date or number, so it takes no range"
+            ))),
+            (FieldType::Number | FieldType::Date, Value::Prefix(_)) => Err(bad(format!(
+                "{name} at column {column} is a {}: give a value or a [range], not a prefix",
+                if info.kind == FieldType::Date {
+                    "date"
+                } else {
+                    "number"
+                }
+            ))),
+            (kind, Value::Word(w) | Value::Phrase(w)) => {
+                let (lo, hi) = span(kind, name, w, column)?;
+                Ok(range(field, Bound::Included(lo), Bound::Included(hi)))
+            }
+            (kind, Value::Range(lo, hi)) => {
+                let lo = match lo {
+                    Bound::Unbounded => Bound::Unbounded,
+                    Bound::Included(v) => Bound::Included(span(kind, name, v, column)?.0),
+                    Bound::Excluded(v) => Bound::Excluded(span(kind, name, v, column)?.1),
+                };
+                let hi = match hi {
+                    Bound::Unbounded => Bound::Unbounded,
+                    Bound::Included(v) => Bound::Included(span(kind, name, v, column)?.1),
+                    Bound::Excluded(v) => Bound::Excluded(span(kind, name, v, column)?.0),
+                };
+                if lo == Bound::Unbounded && hi == Bound::Unbounded {
+                    return Ok(Box::new(tantivy::query::ExistsQuery::new(
+                        name.to_owned(),
+                        false,
+                    )));
+                }
+                Ok(range(field, lo, hi))
+            }
+        }
+    }
+
+    fn attribute(&self, name: &str, value: &Value, column: usize) -> Result<Box<dyn Query>> {
+        let tag = normalize_tag(name);
+        let known = self
+            .searcher
+            .doc_freq(&Term::from_field_text(self.f.attr_tag, &tag))
+            .unwrap_or(0)
+            > 0;
+        if !known || name == "attributes" {
+            return Err(bad(format!(
+                "unknown field {name:?} at column {column}: it is neither a search field nor an attribute tag of any record; GET /api/v1/search/fields lists them"
+            )));
+        }
+        let prefix = format!("{tag}:");
+        match value {
+            Value::Word(w) | Value::Phrase(w) => self.words(self.f.attr, w, column, &prefix),
+            Value::Prefix(p) => {
+                let pattern = format!(
+                    "{}{}.*",
+                    escape_regex(&prefix),
+                    escape_regex(&p.to_lowercase())
+                );
+                Ok(Box::new(RegexQuery::from_pattern(&pattern, self.f.attr)?))
+            }
+            Value::Range(..) => Err(bad(format!(
+                "attribute {name} at column {column} is text, so it takes no range"
+            ))),
+        }
+    }
+
+    fn field(&self, name: &str) -> Field {
+        let f = self.f;
+        match name {
+            "accession" => f.accession,
+            "type" => f.kind,
+            "source" => f.source,
+            "title" => f.title,
+            "description" => f.description,
+            "organism" => f.organism,
+            "tax_id" => f.tax_id,
+            "platform" => f.platform,
+            "instrument" => f.instrument,
+            "library_strategy" => f.library_strategy,
+            "library_source" => f.library_source,
+            "library_selection" => f.library_selection,
+            "library_layout" => f.library_layout,
+            "status" => f.status,
+            "access" => f.access,
+            "submitted" => f.submitted,
+            "released" => f.released,
+            "updated" => f.updated,
+            "year" => f.year,
+            "linked" => f.linked,
+            _ => f.text,
+        }
+    }
+}
+
+fn range(field: Field, lo: Bound<u64>, hi: Bound<u64>) -> Box<dyn Query> {
+    let term = |v: u64| Term::from_field_u64(field, v);
+    Box::new(RangeQuery::new(lo.map(term), hi.map(term)))
+}
+
+/// The first and last value a written date or number covers: `2020` is all of 2020.
+fn span(kind: FieldType, name: &str, text: &str, column: usize) -> Result<(u64, u64)> {
+    if kind == FieldType::Number {
+        let n: u64 = text.parse().map_err(|_| {
+            bad(format!(
+                "{name} at column {column} takes a whole number, not {text:?}"
+            ))
+        })?;
+        return Ok((n, n));
+    }
+    let invalid = || {
+        bad(format!(
+            "{name} at column {column} takes a date as YYYY, YYYY-MM or YYYY-MM-DD, not {text:?}"
+        ))
+    };
+    match text.len() {
+        4 => {
+            let year: u64 = text.parse().map_err(|_| invalid())?;
+            Ok((year * 10_000 + 101, year * 10_000 + 1231))
+        }
+        7 => {
+            let start = date_number(&format!("{text}-01")).ok_or_else(invalid)?;
+            Ok((start, start - 1 + 31))
+        }
+        10 => {
+            let day = date_number(text).ok_or_else(invalid)?;
+            Ok((day, day))
+        }
+        _ => Err(invalid()),
+    }
+}
+
+/// Adds, replaces and removes records; nothing is visible until [`Writer::commit`].
+pub struct Writer {
+    writer: IndexWriter,
+    fields: Fields,
+    stem: TextAnalyzer,
+}
+
+impl Writer {
+    /// Adds a record, replacing any with the same key.
+    pub fn upsert(&mut self, record: &Record) -> Result<()> {
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.key, &record.key));
+        self.add(record)
+    }
+
+    /// Adds a record known not to be in the index yet (bulk loads into an empty index).
+    pub fn add(&mut self, record: &Record) -> Result<()> {
+        let doc = self.document(record)?;
+        self.writer.add_document(doc)?;
+        Ok(())
+    }
+
+    /// Removes the record with this key, if any.
+    pub fn delete(&mut self, key: &str) {
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.key, key));
+    }
+
+    /// Removes every record.
+    pub fn clear(&mut self) -> Result<()> {
+        self.writer.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Makes everything written so far durable and visible, with the metastore change it
+    /// reflects.
+    pub fn commit(&mut self, watermark: Option<i64>) -> Result<()> {
+        let payload = serde_json::to_string(&Payload {
+            schema: SCHEMA_VERSION,
+            watermark,
+        })?;
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        Ok(())
+    }
+
+    /// Waits for background merges, for a compact index after a bulk load.
+    pub fn finish(self) -> Result<()> {
+        self.writer.wait_merging_threads()?;
+        Ok(())
+    }
+
+    fn document(&mut self, r: &Record) -> Result<TantivyDocument> {
+        let f = self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.key, &r.key);
+        doc.add_u64(f.uid, xxhash_rust::xxh3::xxh3_64(r.key.as_bytes()));
+        if let Some(accession) = &r.accession {
+            doc.add_text(f.accession, accession);
+        }
+        doc.add_text(f.kind, &r.kind);
+        doc.add_text(f.source, &r.source);
+        doc.add_text(f.title, &r.title);
+        // The title goes into the text twice, which ranks title words above the rest.
+        doc.add_text(f.text, &r.title);
+        doc.add_text(f.text, &r.title);
+        if let Some(description) = &r.description {
+            doc.add_text(f.description, description);
+            doc.add_text(f.text, description);
+        }
+        if let Some(organism) = &r.organism {
+            doc.add_text(f.organism, organism);
+            doc.add_text(f.text, organism);
+        }
+        if let Some(tax_id) = r.tax_id {
+            doc.add_u64(f.tax_id, tax_id);
+        }
+        let keywords = [
+            (f.platform, &r.platform),
+            (f.instrument, &r.instrument),
+            (f.library_strategy, &r.library_strategy),
+            (f.library_source, &r.library_source),
+            (f.library_selection, &r.library_selection),
+            (f.library_layout, &r.library_layout),
+        ];
+        for (field, value) in keywords {
+            if let Some(value) = value {
+                doc.add_text(field, value);
+                doc.add_text(f.text, value);
+            }
+        }
+        doc.add_text(f.status, &r.status);
+        doc.add_text(f.access, &r.access);
+        for reader in &r.readers {
+            doc.add_text(f.readers, reader);
+        }
+        let dates = [
+            (f.submitted, &r.submitted),
+            (f.released, &r.released),
+            (f.updated, &r.updated),
+        ];
+        for (field, value) in dates {
+            if let Some(n) = value.as_deref().and_then(date_number) {
+                doc.add_u64(field, n);
+            }
+        }
+        if let Some(n) = r
+            .released
+            .as_deref()
+            .or(r.submitted.as_deref())
+            .and_then(date_number)
+        {
+            doc.add_u64(f.year, n / 10_000);
+        }
+        for linked in &r.linked {
+            doc.add_text(f.linked, linked);
+        }
+        if !r.attributes.is_empty() {
+            let mut tags = HashSet::new();
+            let mut tokens = Vec::new();
+            let mut text = String::new();
+            let mut position = 0;
+            for (tag, value) in &r.attributes {
+                let tag = normalize_tag(tag);
+                let mut stream = self.stem.token_stream(value);
+                while let Some(token) = stream.next() {
+                    tokens.push(Token {
+                        offset_from: 0,
+                        offset_to: 0,
+                        position,
+                        text: format!("{tag}:{}", token.text),
+                        position_length: 1,
+                    });
+                    position += 1;
+                }
+                // A gap, so that a phrase never spans two attributes.
+                position += 2;
+                if tags.insert(tag.clone()) {
+                    doc.add_text(f.attr_tag, &tag);
+                }
+                text.push_str(&tag.replace('_', " "));
+                text.push(' ');
+                text.push_str(value);
+                text.push_str(" ; ");
+            }
+            doc.add_pre_tokenized_text(
+                f.attr,
+                PreTokenizedString {
+                    text: String::new(),
+                    tokens,
+                },
+            );
+            doc.add_text(f.text, &text);
+        }
+        doc.add_text(f.source_json, serde_json::to_string(&source_json(r))?);
+        Ok(doc)
+    }
+}
+
+/// The stored form of a record: its returned fields, with attributes as an object.
+fn source_json(r: &Record) -> Json {
+    let mut value = serde_json::to_value(r).unwrap_or_default();
+    if let Some(map) = value.as_object_mut()
+        && !r.attributes.is_empty()
+    {
+        let attributes: Map<String, Json> = r
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), Json::from(v.as_str())))
+            .collect();
+        map.insert("attributes".into(), Json::Object(attributes));
+    }
+    value
+}
