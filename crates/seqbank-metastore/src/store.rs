@@ -858,6 +858,41 @@ impl Metastore {
         .await?))
     }
 
+    /// Returns the objects `id` is linked with, in either direction.
+    pub async fn linked_objects(&self, id: i64) -> Result<Vec<Object>> {
+        let sql = format!(
+            "SELECT {OBJECT_COLUMNS} WHERE o.id IN (SELECT to_id FROM links WHERE from_id = $1 UNION SELECT from_id FROM links WHERE to_id = $1) ORDER BY o.id"
+        );
+        let raw: Vec<RawObject> =
+            with_pool!(self, |pool| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                .bind(id)
+                .fetch_all(pool)
+                .await?);
+        raw.into_iter().map(Object::try_from).collect()
+    }
+
+    /// Returns up to `limit` object changes after change `after`, oldest first, as
+    /// (change id, object id). Every insert or update of an object, and every new link, adds one.
+    pub async fn object_changes(&self, after: i64, limit: i64) -> Result<Vec<(i64, i64)>> {
+        Ok(with_pool!(self, |pool| sqlx::query_as(
+            "SELECT id, object_id FROM object_changes WHERE id > $1 ORDER BY id LIMIT $2"
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?))
+    }
+
+    /// Returns the newest change id, or 0.
+    pub async fn last_object_change(&self) -> Result<i64> {
+        let last: Option<i64> = with_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT MAX(id) FROM object_changes"
+        )
+        .fetch_one(pool)
+        .await?);
+        Ok(last.unwrap_or(0))
+    }
+
     /// Moves a submission and the objects that follow it (not yet accessioned) from one of
     /// `expected` states to `to`, storing `findings` (JSON) when given, and records why.
     pub async fn transition_submission(
@@ -1087,6 +1122,7 @@ impl Metastore {
             "uploads",
             "files",
             "jobs",
+            "object_changes",
         ] {
             let sql = format!("SELECT COUNT(*) FROM {table}");
             let n: i64 = with_pool!(self, |pool| sqlx::query_scalar(AssertSqlSafe(sql))

@@ -114,7 +114,8 @@ conformance!(
     lifecycle_and_history,
     listings_respect_visibility,
     jobs_are_leased_retried_and_failed,
-    uploads_and_files
+    uploads_and_files,
+    changes_feed_notes_every_object_write
 );
 
 fn object(kind: ObjectKind, alias: &str, references: &[(ObjectKind, &str)]) -> NewObject {
@@ -766,4 +767,81 @@ async fn uploads_and_files(store: &Metastore) {
         store.put_file(&file("u4", true), NOW).await,
         Err(Error::Conflict(_))
     ));
+}
+
+async fn changes_feed_notes_every_object_write(store: &Metastore) {
+    let ada = store
+        .create_user("ada", Role::Submitter, None, NOW)
+        .await
+        .unwrap();
+    assert_eq!(store.last_object_change().await.unwrap(), 0);
+    let submission = store
+        .create_submission(ada.id, "batch-1", "First batch", None, NOW)
+        .await
+        .unwrap();
+    let batch = [
+        object(ObjectKind::Project, "p1", &[]),
+        object(ObjectKind::Sample, "s1", &[(ObjectKind::Project, "p1")]),
+    ];
+    let ids = store
+        .add_objects(submission.id, &[Status::Draft], &batch, ada.id, NOW)
+        .await
+        .unwrap();
+    let changes = store.object_changes(0, 100).await.unwrap();
+    let changed: BTreeSet<i64> = changes.iter().map(|(_, object)| *object).collect();
+    assert_eq!(changed, ids.iter().copied().collect());
+    let last = store.last_object_change().await.unwrap();
+    assert_eq!(changes.last().map(|(id, _)| *id), Some(last));
+    // A failed batch notes nothing.
+    let duplicate = [object(ObjectKind::Project, "p1", &[])];
+    store
+        .add_objects(submission.id, &[Status::Draft], &duplicate, ada.id, NOW)
+        .await
+        .unwrap_err();
+    assert_eq!(store.last_object_change().await.unwrap(), last);
+    // A state change of the submission is a change of each of its objects.
+    store
+        .transition_submission(
+            submission.id,
+            &[Status::Draft],
+            Status::Submitted,
+            None,
+            ada.id,
+            None,
+            NOW,
+        )
+        .await
+        .unwrap();
+    let after: BTreeSet<i64> = store
+        .object_changes(last, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, object)| *object)
+        .collect();
+    assert_eq!(after, ids.iter().copied().collect());
+    // Paging by change id.
+    let first = store.object_changes(0, 1).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(
+        store.object_changes(first[0].0, 1000).await.unwrap().len(),
+        store.object_changes(0, 1000).await.unwrap().len() - 1
+    );
+    // Links read both ways.
+    let linked: Vec<i64> = store
+        .linked_objects(ids[0])
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(linked, [ids[1]]);
+    let linked: Vec<i64> = store
+        .linked_objects(ids[1])
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(linked, [ids[0]]);
 }

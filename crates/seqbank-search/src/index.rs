@@ -20,7 +20,7 @@ use tantivy::{
 };
 
 use crate::{
-    Error, Record, Result, bad,
+    Error, Record, Result, bad, bad_param,
     collect::{FacetSpec, Fruit, Key, Order, SearchCollector},
     fields::{self, FIELDS, FieldType, lookup, normalize_tag},
     query::{Node, Value, parse},
@@ -81,17 +81,21 @@ impl Sort {
         let sortable =
             lookup(name).is_some_and(|f| matches!(f.kind, FieldType::Date | FieldType::Number));
         if !sortable {
-            return Err(bad(format!(
-                "cannot sort by {name:?}: sort by relevance, released, submitted, updated, tax_id or year"
-            )));
+            return Err(bad_param(
+                "sort",
+                format!(
+                    "cannot sort by {name:?}: sort by relevance, released, submitted, updated, tax_id or year"
+                ),
+            ));
         }
         let descending = match direction {
             "desc" => true,
             "asc" => false,
             other => {
-                return Err(bad(format!(
-                    "sort direction {other:?} is neither asc nor desc"
-                )));
+                return Err(bad_param(
+                    "sort",
+                    format!("sort direction {other:?} is neither asc nor desc"),
+                ));
             }
         };
         Ok(Self::Field {
@@ -459,10 +463,13 @@ impl SearchIndex {
     /// Runs a search as `viewer`.
     pub fn search(&self, request: &Request, viewer: Viewer) -> Result<Response> {
         if request.limit > MAX_LIMIT {
-            return Err(bad(format!(
-                "limit {} is too large: at most {MAX_LIMIT} hits per page; use the cursor to page further",
-                request.limit
-            )));
+            return Err(bad_param(
+                "limit",
+                format!(
+                    "limit {} is too large: at most {MAX_LIMIT} hits per page; use the cursor to page further",
+                    request.limit
+                ),
+            ));
         }
         let returned = return_fields(&request.fields)?;
         let facets = request
@@ -473,15 +480,18 @@ impl SearchIndex {
                     name: f.name.to_owned(),
                     numeric: f.kind == FieldType::Number,
                 }),
-                _ => Err(bad(format!(
-                    "cannot count facet {name:?}: facets are {}",
-                    FIELDS
-                        .iter()
-                        .filter(|f| f.facet)
-                        .map(|f| f.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))),
+                _ => Err(bad_param(
+                    "facets",
+                    format!(
+                        "cannot count facet {name:?}: facets are {}",
+                        FIELDS
+                            .iter()
+                            .filter(|f| f.facet)
+                            .map(|f| f.name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )),
             })
             .collect::<Result<Vec<_>>>()?;
         let after = request
@@ -621,9 +631,10 @@ fn result_type(result: &str) -> Result<&'static str> {
         "experiment" | "read_experiment" => "experiment",
         "run" | "read_run" => "run",
         other => {
-            return Err(bad(format!(
-                "unknown result type {other:?}: use project, sample, experiment or run"
-            )));
+            return Err(bad_param(
+                "result",
+                format!("unknown result type {other:?}: use project, sample, experiment or run"),
+            ));
         }
     })
 }
@@ -649,9 +660,12 @@ fn return_fields(requested: &[String]) -> Result<Vec<&'static str>> {
             }
             match lookup(name) {
                 Some(f) if fields::returnable(f.name) => Ok(f.name),
-                _ => Err(bad(format!(
-                    "unknown return field {name:?}; GET /api/v1/search/returnFields lists them"
-                ))),
+                _ => Err(bad_param(
+                    "fields",
+                    format!(
+                        "unknown return field {name:?}; GET /api/v1/search/returnFields lists them"
+                    ),
+                )),
             }
         })
         .collect()
@@ -663,9 +677,12 @@ fn encode_cursor(key: Key, sort: &Sort) -> String {
 
 fn decode_cursor(cursor: &str, sort: &Sort) -> Result<Key> {
     let malformed = || {
-        bad(format!(
-            "malformed cursor {cursor:?}: pass back the next_cursor of the previous page unchanged"
-        ))
+        bad_param(
+            "cursor",
+            format!(
+                "malformed cursor {cursor:?}: pass back the next_cursor of the previous page unchanged"
+            ),
+        )
     };
     let mut parts = cursor.split('~');
     let (Some(tag), Some(primary), Some(uid), None) =
@@ -674,7 +691,8 @@ fn decode_cursor(cursor: &str, sort: &Sort) -> Result<Key> {
         return Err(malformed());
     };
     if tag != sort.tag() {
-        return Err(bad(
+        return Err(bad_param(
+            "cursor",
             "the cursor belongs to a search with another sort order; start again without a cursor",
         ));
     }

@@ -18,16 +18,22 @@ mod record;
 
 pub use fields::{FIELDS, FieldInfo, FieldType};
 pub use index::{
-    Facet, FacetValue, Hit, IndexStats, Request, Response, SearchIndex, Sort, Viewer, Writer,
+    DEFAULT_FIELDS, DEFAULT_LIMIT, Facet, FacetValue, Hit, IndexStats, MAX_LIMIT, Request,
+    Response, SearchIndex, Sort, Viewer, Writer,
 };
 pub use record::Record;
 
 /// What can go wrong in the search index.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The query or request is malformed; the message says where.
-    #[error("{0}")]
-    BadQuery(String),
+    /// The query or another parameter of the request is malformed; the message says where.
+    #[error("{message}")]
+    BadQuery {
+        /// The request parameter at fault: query, limit, cursor, fields, facets, result, sort.
+        parameter: &'static str,
+        /// What is wrong, and where in the query.
+        message: String,
+    },
     /// The index could not be read or written.
     #[error("search index: {0}")]
     Index(#[from] tantivy::TantivyError),
@@ -40,5 +46,12 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 pub(crate) fn bad(message: impl Into<String>) -> Error {
-    Error::BadQuery(message.into())
+    bad_param("query", message)
+}
+
+pub(crate) fn bad_param(parameter: &'static str, message: impl Into<String>) -> Error {
+    Error::BadQuery {
+        parameter,
+        message: message.into(),
+    }
 }

@@ -367,7 +367,7 @@ fn field_selection_and_result_types() {
 
 fn bad(request: &Request) -> String {
     match index().search(request, Viewer::Anonymous) {
-        Err(Error::BadQuery(message)) => message,
+        Err(Error::BadQuery { message, .. }) => message,
         other => panic!("{request:?} gave {other:?}"),
     }
 }

@@ -87,7 +87,7 @@ impl FromRequestParts<AppState> for Auth {
 }
 
 /// `Query`, with errors as JSON naming the query string.
-pub(crate) struct Q<T>(T);
+pub(crate) struct Q<T>(pub(crate) T);
 
 impl<T: serde::de::DeserializeOwned + Send> FromRequestParts<AppState> for Q<T> {
     type Rejection = ApiError;

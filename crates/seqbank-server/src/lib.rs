@@ -7,6 +7,7 @@
 mod api;
 mod error;
 mod files;
+mod search;
 
 use std::sync::Arc;
 
@@ -24,7 +25,10 @@ pub struct AppState {
 
 /// Builds the router of the whole HTTP interface.
 pub fn router(state: AppState) -> axum::Router {
-    api::routes().merge(files::routes()).with_state(state)
+    search::routes()
+        .merge(api::routes())
+        .merge(files::routes())
+        .with_state(state)
 }
 
 /// Serves the router on a bound listener until `shutdown` completes.

@@ -9,6 +9,7 @@ pub mod authz;
 mod clock;
 mod files;
 pub mod jobs;
+mod search;
 mod service;
 mod view;
 
@@ -17,6 +18,7 @@ pub use self::{
     clock::Clock,
     files::{FileEntry, FileView, JobView, UploadConfig, UploadView},
     jobs::{Worker, WorkerConfig},
+    search::Progress,
     service::{AccessionConfig, Config, NewSubmission, Page, Service, SheetFormat},
     view::{EventView, FindingView, ObjectView, SubmissionView, UserView},
 };

@@ -116,6 +116,7 @@ pub struct Service {
     pub(crate) clock: Clock,
     pub(crate) uploads: crate::UploadConfig,
     pub(crate) in_flight: crate::files::InFlight,
+    pub(crate) search: std::sync::Arc<crate::search::Search>,
 }
 
 const TOKEN_PREFIX: &str = "sbk_";
@@ -157,6 +158,10 @@ impl Service {
             config,
             clock,
             in_flight: crate::files::InFlight::default(),
+            search: std::sync::Arc::new(crate::search::Search::new(std::sync::Arc::new(
+                seqbank_search::SearchIndex::in_memory()
+                    .expect("an empty index in memory always opens"),
+            ))),
         }
     }
 

@@ -27,6 +27,26 @@ pub(crate) struct Config {
     pub(crate) uploads: UploadConfig,
     /// Background jobs.
     pub(crate) jobs: JobsConfig,
+    /// The search index.
+    pub(crate) search: SearchConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct SearchConfig {
+    /// Folder of this process's index; empty means `DATA_DIR/index`.
+    pub(crate) index: String,
+    /// Milliseconds between checks of the metastore for changes to index.
+    pub(crate) sync_ms: u64,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        Self {
+            index: String::new(),
+            sync_ms: 1000,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -82,6 +102,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             uploads: UploadConfig::default(),
             jobs: JobsConfig::default(),
+            search: SearchConfig::default(),
         }
     }
 }
@@ -154,6 +175,9 @@ impl Config {
                 .parse()
                 .with_context(|| format!("SEQBANK_ACCESSION_DIGITS={v:?} is not a number"))?;
         }
+        if let Some(v) = get("SEQBANK_SEARCH_INDEX") {
+            self.search.index = v;
+        }
         if let Some(v) = get("SEQBANK_STORAGE_URL") {
             self.storage.url = v;
         }
@@ -224,6 +248,15 @@ impl Config {
             access_key_id: self.storage.access_key_id.clone(),
             secret_access_key: self.storage.secret_access_key.clone(),
             spool: Some(self.data_dir.join("spool")),
+        }
+    }
+
+    /// Returns the search index folder, defaulting to `index` in the data folder.
+    pub(crate) fn index_dir(&self) -> PathBuf {
+        if self.search.index.is_empty() {
+            self.data_dir.join("index")
+        } else {
+            PathBuf::from(&self.search.index)
         }
     }
 

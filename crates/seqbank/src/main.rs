@@ -39,6 +39,10 @@ enum Command {
     Worker(commands::worker::Args),
     /// Check that the metastore and the object store agree.
     Fsck(commands::fsck::Args),
+    /// Search every record: the local index, or a running archive with --server.
+    Search(commands::search::Args),
+    /// Rebuild the search index from the metastore.
+    Reindex(commands::search::ReindexArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +72,8 @@ fn main() -> ExitCode {
         Command::Upload(args) => commands::upload::run(args),
         Command::Worker(args) => commands::worker::run(args),
         Command::Fsck(args) => commands::fsck::run(args),
+        Command::Search(args) => commands::search::run(args),
+        Command::Reindex(args) => commands::search::reindex(args),
     };
     match result {
         Ok(code) => code,

@@ -28,7 +28,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..Config::default()
     };
     super::serve::runtime()?.block_on(async {
-        let service = super::serve::open(&config).await?;
+        let service = super::serve::with_index(super::serve::open(&config).await?, &config)?;
         let tokens = load(&service).await.context("could not load the demo data")?;
         super::serve::serve(service, &config, |addr| {
             println!("seqbank demo archive on http://{addr}/api/v1/ (data in {}, removed on exit)", config.data_dir.display());

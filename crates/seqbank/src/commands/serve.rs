@@ -47,6 +47,35 @@ pub(crate) async fn open(config: &Config) -> anyhow::Result<Service> {
     ))
 }
 
+/// Opens this process's search index and has the service use it.
+pub(crate) fn with_index(service: Service, config: &Config) -> anyhow::Result<Service> {
+    let dir = config.index_dir();
+    let index = seqbank_search::SearchIndex::open(&dir)
+        .with_context(|| format!("could not open the search index in {}", dir.display()))?;
+    Ok(service.with_search_index(Arc::new(index)))
+}
+
+/// Keeps the search index in step with the metastore, checking every `search.sync_ms`.
+async fn follow_changes(service: Arc<Service>, every: Duration) {
+    let mut failing = false;
+    loop {
+        match service.sync_search().await {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::debug!(records = n, "search index updated");
+                }
+                failing = false;
+            }
+            Err(e) if !failing => {
+                tracing::warn!(error = %e, "could not update the search index; retrying");
+                failing = true;
+            }
+            Err(_) => {}
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
 /// Hides a password in a database URL.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.find('@')) {
@@ -67,7 +96,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         config.listen = listen;
     }
     runtime()?.block_on(async {
-        let service = open(&config).await?;
+        let service = with_index(open(&config).await?, &config)?;
         serve(service, &config, |addr| {
             eprintln!(
                 "seqbank: serving the archive on http://{addr}/api/v1/ (data in {})",
@@ -115,10 +144,22 @@ pub(crate) async fn serve(
         let worker = Worker::new(service.as_ref().clone(), worker);
         workers.push(tokio::spawn(worker.run(std::future::pending())));
     }
+    let caught_up = service
+        .sync_search()
+        .await
+        .context("could not bring the search index up to date")?;
+    if caught_up > 0 {
+        tracing::info!(records = caught_up, "search index caught up");
+    }
+    let follower = tokio::spawn(follow_changes(
+        service.clone(),
+        Duration::from_millis(config.search.sync_ms.max(10)),
+    ));
     on_ready(addr);
     seqbank_server::serve(listener, seqbank_server::AppState { service }, shutdown())
         .await
         .context("the HTTP server failed")?;
+    follower.abort();
     for worker in workers {
         worker.abort();
     }

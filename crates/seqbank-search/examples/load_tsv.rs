@@ -1,0 +1,85 @@
+//! Loads the search benchmark's BioSample-like records (`gen_search_data.py` TSV) into a fresh
+//! search index, as mirrored NCBI samples, and prints records/s and the index size.
+//!
+//! `cargo run --release -p seqbank-search --example load_tsv -- RECORDS.tsv INDEX_DIR`
+#![allow(clippy::unwrap_used)]
+
+use std::{
+    collections::BTreeMap,
+    io::{BufRead, BufReader},
+    time::Instant,
+};
+
+use seqbank_search::{Record, SearchIndex};
+
+fn unescape(field: &str) -> Option<String> {
+    if field == "\\N" {
+        return None;
+    }
+    if !field.contains('\\') {
+        return Some(field.to_owned());
+    }
+    Some(
+        field
+            .replace("\\t", "\t")
+            .replace("\\n", "\n")
+            .replace("\\\\", "\\"),
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (tsv, dir) = (&args[1], std::path::Path::new(&args[2]));
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+    let index = SearchIndex::open(dir).unwrap();
+    let mut writer = index.writer(1 << 30).unwrap();
+    let start = Instant::now();
+    let input = BufReader::with_capacity(1 << 20, std::fs::File::open(tsv).unwrap());
+    let mut n = 0u64;
+    for line in input.lines() {
+        let line = line.unwrap();
+        let cols: Vec<&str> = line.split('\t').collect();
+        let attrs: BTreeMap<String, String> =
+            serde_json::from_str(&unescape(cols[9]).unwrap()).unwrap();
+        let record = Record {
+            key: cols[0].to_owned(),
+            readers: vec!["public".into()],
+            accession: Some(cols[0].to_owned()),
+            kind: "sample".into(),
+            source: "NCBI".into(),
+            title: unescape(cols[1]).unwrap_or_default(),
+            description: unescape(cols[11]),
+            organism: unescape(cols[2]),
+            tax_id: cols[3].parse().ok(),
+            attributes: attrs.into_iter().collect(),
+            status: "public".into(),
+            access: "public".into(),
+            submitted: unescape(cols[6]),
+            released: unescape(cols[7]),
+            updated: unescape(cols[8]),
+            ..Record::default()
+        };
+        writer.add(&record).unwrap();
+        n += 1;
+        if n.is_multiple_of(1_000_000) {
+            eprintln!(
+                "{n} records, {:.0} records/s",
+                n as f64 / start.elapsed().as_secs_f64()
+            );
+        }
+    }
+    writer.commit(None).unwrap();
+    let indexed = start.elapsed().as_secs_f64();
+    writer.finish().unwrap();
+    let merged = start.elapsed().as_secs_f64();
+    index.reload().unwrap();
+    let stats = index.stats().unwrap();
+    println!(
+        "{{\"records\": {n}, \"index_s\": {indexed:.1}, \"with_merges_s\": {merged:.1}, \"records_per_s\": {:.0}, \"segments\": {}, \"bytes\": {}}}",
+        n as f64 / indexed,
+        stats.segments,
+        stats.bytes
+    );
+}
