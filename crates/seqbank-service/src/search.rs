@@ -227,42 +227,51 @@ impl Service {
             title: object.title.clone(),
             status: object.status.as_str().to_owned(),
             access: if public { "public" } else { "private" }.into(),
-            submitted: Some(object.created_at.clone()),
-            released: object.released_at.clone(),
-            updated: Some(object.updated_at.clone()),
+            submitted: Some(day(&object.created_at)),
+            released: object.released_at.as_deref().map(day),
+            updated: Some(day(&object.updated_at)),
             ..Record::default()
         };
-        let linked = self.store.linked_objects(object.id).await?;
-        let mut accessions: Vec<String> =
-            linked.iter().filter_map(|o| o.accession.clone()).collect();
         describe(&mut record, object);
-        // Experiments and runs read as their sample (organism) and experiment (library).
-        let mut sources: Vec<Object> = Vec::new();
-        if object.kind == ObjectKind::Run {
-            for experiment in linked.iter().filter(|o| o.kind == ObjectKind::Experiment) {
-                describe_inherited(&mut record, experiment);
-                for up in self.store.linked_objects(experiment.id).await? {
-                    if matches!(up.kind, ObjectKind::Sample | ObjectKind::Project) {
-                        accessions.extend(up.accession.clone());
-                        sources.push(up);
+        // Linked: every record above and below it in project → sample → experiment → run,
+        // followed one way at a time, so a run lists its experiment, sample and project and a
+        // project everything under it.
+        let mut accessions = Vec::new();
+        for upward in [true, false] {
+            let mut frontier = vec![object.clone()];
+            while let Some(from) = frontier.pop() {
+                for next in self.store.linked_objects(from.id).await? {
+                    let step = rank(next.kind) < rank(from.kind);
+                    if step != upward || rank(next.kind) == rank(from.kind) {
+                        continue;
                     }
+                    if upward {
+                        describe_inherited(&mut record, &next);
+                    }
+                    accessions.extend(next.accession.clone());
+                    frontier.push(next);
                 }
             }
-        } else if object.kind == ObjectKind::Experiment {
-            sources.extend(
-                linked
-                    .iter()
-                    .filter(|o| o.kind == ObjectKind::Sample)
-                    .cloned(),
-            );
-        }
-        for sample in sources.iter().filter(|o| o.kind == ObjectKind::Sample) {
-            describe_inherited(&mut record, sample);
         }
         accessions.sort();
         accessions.dedup();
         record.linked = accessions;
         Ok(record)
+    }
+}
+
+/// The date of a timestamp.
+fn day(timestamp: &str) -> String {
+    timestamp.get(..10).unwrap_or(timestamp).to_owned()
+}
+
+/// Place in the hierarchy, top first.
+fn rank(kind: ObjectKind) -> u8 {
+    match kind {
+        ObjectKind::Project => 0,
+        ObjectKind::Sample => 1,
+        ObjectKind::Experiment => 2,
+        ObjectKind::Run => 3,
     }
 }
 

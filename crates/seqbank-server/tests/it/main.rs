@@ -9,4 +9,5 @@ mod authz;
 mod files;
 mod input;
 mod lifecycle;
+mod search;
 mod support;
