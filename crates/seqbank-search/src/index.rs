@@ -395,17 +395,26 @@ impl SearchIndex {
     /// Starts writing: one writer per index at a time, across processes too.
     pub fn writer(&self, memory_bytes: usize) -> Result<Writer> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-        let writer = self
-            .index
-            .writer_with_num_threads(threads, memory_bytes.max((threads * 16) << 20))
-            .map_err(|e| match e {
-                tantivy::TantivyError::LockFailure(..) => {
-                    Error::Index(tantivy::TantivyError::SystemError(
-                        "another seqbank process is writing this search index".into(),
-                    ))
+        let memory = memory_bytes.max((threads * 16) << 20);
+        // Another writer (a sync in `seqbank serve`, a reindex) holds the lock for moments at a
+        // time; wait a little for it before giving up.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let writer = loop {
+            match self.index.writer_with_num_threads(threads, memory) {
+                Ok(writer) => break writer,
+                Err(tantivy::TantivyError::LockFailure(..))
+                    if std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
                 }
-                other => Error::Index(other),
-            })?;
+                Err(tantivy::TantivyError::LockFailure(..)) => {
+                    return Err(Error::Index(tantivy::TantivyError::SystemError(
+                        "another seqbank process is writing this search index".into(),
+                    )));
+                }
+                Err(other) => return Err(Error::Index(other)),
+            }
+        };
         Ok(Writer {
             writer,
             fields: self.fields,

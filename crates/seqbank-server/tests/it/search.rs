@@ -33,7 +33,12 @@ fn facet(answer: &Value, name: &str) -> Vec<(String, u64)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| (v["value"].as_str().unwrap().to_owned(), v["count"].as_u64().unwrap()))
+        .map(|v| {
+            (
+                v["value"].as_str().unwrap().to_owned(),
+                v["count"].as_u64().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -56,7 +61,12 @@ async fn follows_the_lifecycle(app: &TestApp) {
 
     app.approve(id, "alice").await;
     app.work().await;
-    let answer = search(app, "query=rice%20farmers&fields=accession,type,status", None).await;
+    let answer = search(
+        app,
+        "query=rice%20farmers&fields=accession,type,status",
+        None,
+    )
+    .await;
     assert_eq!(answer["hits"][0]["accession"], "PRJSB000001", "{answer}");
     assert_eq!(answer["hits"][0]["status"], "public");
 
@@ -83,7 +93,13 @@ async fn follows_the_lifecycle(app: &TestApp) {
     assert_eq!(runs["total"], 2, "{runs}");
     let run = &runs["hits"][0];
     assert_eq!(run["library_strategy"], "WGS");
-    assert!(run["linked"].as_array().unwrap().contains(&json!("PRJSB000001")), "{run}");
+    assert!(
+        run["linked"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("PRJSB000001")),
+        "{run}"
+    );
     // Attributes by tag.
     let hunan = search(app, "query=geo_loc_name:hunan&result=sample", None).await;
     assert_eq!(hunan["total"], 2, "{hunan}");
@@ -99,7 +115,10 @@ async fn follows_the_lifecycle(app: &TestApp) {
         .await;
     assert_eq!(reply.json["status"], "suppressed", "{}", reply.text);
     let gone = search(app, "query=SAMSB000001&result=sample", None).await;
-    assert!(!accessions(&gone).contains(&"SAMSB000001".to_owned()), "{gone}");
+    assert!(
+        !accessions(&gone).contains(&"SAMSB000001".to_owned()),
+        "{gone}"
+    );
     let owner = search(app, "query=SAMSB000001&result=sample", Some("alice")).await;
     assert_eq!(accessions(&owner)[0], "SAMSB000001");
 }
@@ -131,7 +150,12 @@ async fn pages_tsv_and_field_catalogues() {
     let mut paged = Vec::new();
     let mut cursor = String::new();
     loop {
-        let answer = search(&app, &format!("query=*&limit=3&sort=released&cursor={cursor}"), None).await;
+        let answer = search(
+            &app,
+            &format!("query=*&limit=3&sort=released&cursor={cursor}"),
+            None,
+        )
+        .await;
         paged.extend(accessions(&answer));
         match answer["next_cursor"].as_str() {
             Some(next) => cursor = next.to_owned(),
@@ -141,23 +165,63 @@ async fn pages_tsv_and_field_catalogues() {
     assert_eq!(paged, all);
 
     let (reply, headers) = app
-        .call_with("GET", "/api/v1/search?query=stool&result=sample&format=tsv&fields=accession,type,title", None, &[], "")
+        .call_with(
+            "GET",
+            "/api/v1/search?query=stool&result=sample&format=tsv&fields=accession,type,title",
+            None,
+            &[],
+            "",
+        )
         .await;
     assert_eq!(reply.status, 200);
-    assert!(headers["content-type"].to_str().unwrap().starts_with("text/tab-separated-values"));
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/tab-separated-values")
+    );
     assert_eq!(headers["x-total-count"], "2");
     let lines: Vec<&str> = reply.text.lines().collect();
     assert_eq!(lines[0], "accession\ttype\ttitle");
     assert_eq!(lines.len(), 3, "{}", reply.text);
-    assert!(lines[1].starts_with("SAMSB00000") && lines[1].contains("\tsample\tStool "), "{}", reply.text);
+    assert!(
+        lines[1].starts_with("SAMSB00000") && lines[1].contains("\tsample\tStool "),
+        "{}",
+        reply.text
+    );
 
-    let fields = app.call("GET", "/api/v1/search/fields", None, "").await.json;
-    let names: Vec<&str> = fields["fields"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"organism") && names.contains(&"released"), "{fields}");
-    let tags: Vec<&str> = fields["attributes"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    let fields = app
+        .call("GET", "/api/v1/search/fields", None, "")
+        .await
+        .json;
+    let names: Vec<&str> = fields["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"organism") && names.contains(&"released"),
+        "{fields}"
+    );
+    let tags: Vec<&str> = fields["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
     assert!(tags.contains(&"geo_loc_name"), "{fields}");
-    let returned = app.call("GET", "/api/v1/search/returnFields", None, "").await.json;
-    assert!(returned["fields"].as_array().unwrap().iter().any(|f| f["name"] == "linked"));
+    let returned = app
+        .call("GET", "/api/v1/search/returnFields", None, "")
+        .await
+        .json;
+    assert!(
+        returned["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == "linked")
+    );
     app.finish().await;
 }
 
@@ -176,7 +240,11 @@ async fn bad_searches_get_a_400_naming_the_parameter() {
         ("query=stool&limit=1000000", "limit", "too large"),
         ("query=stool&cursor=nonsense", "cursor", "malformed cursor"),
         ("query=stool&facets=title", "facets", "cannot count facet"),
-        ("query=stool&fields=colour", "fields", "unknown return field"),
+        (
+            "query=stool&fields=colour",
+            "fields",
+            "unknown return field",
+        ),
         ("query=stool&result=genome", "result", "unknown result type"),
         ("query=stool&sort=title", "sort", "cannot sort"),
         ("query=stool&format=xml", "format", "neither json nor tsv"),
@@ -190,7 +258,11 @@ async fn bad_searches_get_a_400_naming_the_parameter() {
         assert_eq!(reply.status, 400, "{query}: {}", reply.text);
         let error = &reply.json["error"];
         assert_eq!(error["path"], parameter, "{query}: {}", reply.text);
-        assert!(error["message"].as_str().unwrap().contains(words), "{query}: {}", reply.text);
+        assert!(
+            error["message"].as_str().unwrap().contains(words),
+            "{query}: {}",
+            reply.text
+        );
     }
     app.finish().await;
 }

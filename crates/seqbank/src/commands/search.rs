@@ -150,7 +150,21 @@ fn print(args: &Args, answer: &Value) {
         return;
     }
     let hits = answer["hits"].as_array().cloned().unwrap_or_default();
-    let mut header: Vec<String> = Vec::new();
+    // JSON objects come back with sorted keys: put the columns in the order asked for.
+    let mut header: Vec<String> = if args.fields.is_empty() {
+        seqbank_search::DEFAULT_FIELDS
+            .iter()
+            .map(|f| (*f).to_owned())
+            .collect()
+    } else if args.fields.iter().any(|f| f == "all") {
+        seqbank_search::FIELDS
+            .iter()
+            .map(|f| f.name.to_owned())
+            .collect()
+    } else {
+        args.fields.clone()
+    };
+    header.retain(|name| hits.iter().any(|hit| hit.get(name).is_some()));
     for hit in &hits {
         for name in hit.as_object().into_iter().flat_map(|o| o.keys()) {
             if !header.contains(name) {

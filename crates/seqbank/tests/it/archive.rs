@@ -272,7 +272,67 @@ fn curl_takes_a_submission_from_draft_to_public() {
         std::fs::read_to_string(&manifest).unwrap(),
         format!("{md5}  SBR000001/s.fastq.gz\n")
     );
+
+    // Search: the server's index follows the change within about a second; anonymous callers
+    // see the public run and not the draft one.
+    let search = |args: &[&str]| {
+        let out = seqbank().arg("search").args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let mut found = String::new();
+    for _ in 0..100 {
+        let (code, stdout, stderr) = search(&[
+            "--server",
+            &server.base,
+            "--tsv",
+            "--fields",
+            "accession,type,status",
+            "--result",
+            "run",
+            "*",
+        ]);
+        assert_eq!(code, Some(0), "{stderr}");
+        if stdout.contains("SBR000001") {
+            found = stdout;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(found, "accession\ttype\tstatus\nSBR000001\trun\tpublic\n");
     server.kill();
+
+    // Rebuilt from the metastore; the operator's local search sees every record.
+    let out = seqbank()
+        .arg("reindex")
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.starts_with("indexed "),
+        "{stdout}"
+    );
+    let data_arg = data.display().to_string();
+    let (code, stdout, _) = search(&[
+        "--data",
+        &data_arg,
+        "--tsv",
+        "--fields",
+        "accession,status",
+        "--sort",
+        "submitted:asc",
+        "type:run",
+    ]);
+    assert_eq!(code, Some(0));
+    assert_eq!(stdout, "accession\tstatus\nSBR000001\tpublic\n");
+    let (code, _, stderr) = search(&["--data", &data_arg, "colour:blue"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("unknown field \"colour\""), "{stderr}");
 
     // fsck: all is well; then an orphan in staging and a corrupted archived file are found,
     // and --repair removes the orphan only.
