@@ -73,7 +73,8 @@ pub(crate) struct Fruit {
 }
 
 enum FacetColumn {
-    Str(StrColumn, Vec<u32>),
+    /// Term ordinals counted; whether each document has at most one value.
+    Str(StrColumn, Vec<u32>, bool),
     Num(Column<u64>, HashMap<u64, u32>),
     Missing,
 }
@@ -113,7 +114,11 @@ impl Collector for SearchCollector {
                     match fast.str(&spec.name)? {
                         Some(column) => {
                             let terms = column.num_terms();
-                            FacetColumn::Str(column, vec![0; terms])
+                            let single = !matches!(
+                                column.ords().get_cardinality(),
+                                tantivy::columnar::Cardinality::Multivalued
+                            );
+                            FacetColumn::Str(column, vec![0; terms], single)
                         }
                         None => FacetColumn::Missing,
                     }
@@ -162,7 +167,12 @@ impl SegmentCollector for SegmentSearch {
         self.total += 1;
         for facet in &mut self.facets {
             match facet {
-                FacetColumn::Str(column, counts) => {
+                FacetColumn::Str(column, counts, true) => {
+                    if let Some(ord) = column.ords().first(doc) {
+                        counts[ord as usize] += 1;
+                    }
+                }
+                FacetColumn::Str(column, counts, false) => {
                     for ord in column.ords().values_for_doc(doc) {
                         counts[ord as usize] += 1;
                     }
@@ -218,19 +228,24 @@ impl SegmentCollector for SegmentSearch {
             .map(|Reverse((key, doc))| (key, DocAddress::new(segment, doc)))
             .collect();
         let mut facets = Vec::with_capacity(self.facets.len());
-        let mut text = String::new();
         for facet in self.facets {
             let mut named = HashMap::new();
             match facet {
-                FacetColumn::Str(column, counts) => {
-                    for (ord, count) in counts.into_iter().enumerate() {
-                        if count > 0 {
-                            text.clear();
-                            if column.ord_to_str(ord as u64, &mut text).unwrap_or(false) {
-                                named.insert(text.clone(), u64::from(count));
-                            }
+                FacetColumn::Str(column, counts, _) => {
+                    // One walk through the dictionary for all counted values: looking each up
+                    // alone would scan its block from the start every time.
+                    let ords: Vec<u64> = (0..counts.len() as u64)
+                        .filter(|&ord| counts[ord as usize] > 0)
+                        .collect();
+                    let mut values = ords.iter();
+                    let _ = column.dictionary().sorted_ords_to_term_cb(&ords, |term| {
+                        if let Some(&ord) = values.next() {
+                            named.insert(
+                                String::from_utf8_lossy(term).into_owned(),
+                                u64::from(counts[ord as usize]),
+                            );
                         }
-                    }
+                    });
                 }
                 FacetColumn::Num(_, counts) => {
                     for (value, count) in counts {

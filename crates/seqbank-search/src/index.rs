@@ -418,7 +418,7 @@ impl SearchIndex {
         Ok(Writer {
             writer,
             fields: self.fields,
-            stem: self.stem.clone(),
+            analyzer: Analyzer::new(),
         })
     }
 
@@ -597,21 +597,26 @@ impl SearchIndex {
             let kind = result_type(result)?;
             clauses.push((Occur::Must, filter(self.fields.kind, kind)));
         }
+        // Whatever is not public is private to its owner (and curators). Excluding the few
+        // private records costs far less than intersecting with every public one.
+        let private = || {
+            Box::new(TermQuery::new(
+                Term::from_field_text(self.fields.access, "private"),
+                IndexRecordOption::Basic,
+            )) as Box<dyn Query>
+        };
         match viewer {
             Viewer::Curator => {}
-            Viewer::Anonymous => clauses.push((Occur::Must, filter(self.fields.readers, "public"))),
+            Viewer::Anonymous => clauses.push((Occur::MustNot, private())),
             Viewer::User(id) => {
-                let readers = BooleanQuery::new(vec![
-                    (Occur::Should, filter(self.fields.readers, "public")),
+                let others = BooleanQuery::new(vec![
+                    (Occur::Must, private()),
                     (
-                        Occur::Should,
+                        Occur::MustNot,
                         filter(self.fields.readers, &format!("user:{id}")),
                     ),
                 ]);
-                clauses.push((
-                    Occur::Must,
-                    Box::new(ConstScoreQuery::new(Box::new(readers), 0.0)),
-                ));
+                clauses.push((Occur::MustNot, Box::new(others)));
             }
         }
         Ok(if clauses.len() == 1 {
@@ -1017,7 +1022,76 @@ fn span(kind: FieldType, name: &str, text: &str, column: usize) -> Result<(u64, 
 pub struct Writer {
     writer: IndexWriter,
     fields: Fields,
-    stem: TextAnalyzer,
+    analyzer: Analyzer,
+}
+
+/// Tokenizes text as the index's `en_stem` tokenizer does (words, lower case, English stems),
+/// remembering stems: words repeat across records, and stemming is a large part of indexing.
+struct Analyzer {
+    words: TextAnalyzer,
+    stemmer: TextAnalyzer,
+    stems: std::collections::HashMap<String, String>,
+}
+
+/// Distinct words whose stems are remembered before the memory is cleared.
+const STEM_CACHE: usize = 500_000;
+
+impl Analyzer {
+    fn new() -> Self {
+        Self {
+            words: TextAnalyzer::builder(tantivy::tokenizer::SimpleTokenizer::default())
+                .filter(tantivy::tokenizer::RemoveLongFilter::limit(40))
+                .filter(LowerCaser)
+                .build(),
+            stemmer: TextAnalyzer::builder(RawTokenizer::default())
+                .filter(tantivy::tokenizer::Stemmer::new(
+                    tantivy::tokenizer::Language::English,
+                ))
+                .build(),
+            stems: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The tokens of `text`, each text prefixed with `prefix`, positions from 0.
+    fn tokens(&mut self, text: &str, prefix: &str) -> Vec<Token> {
+        let mut tokens = Vec::new();
+        let mut stream = self.words.token_stream(text);
+        while let Some(token) = stream.next() {
+            let stem = match self.stems.get(&token.text) {
+                Some(stem) => stem.clone(),
+                None => {
+                    let mut stemmed = self.stemmer.token_stream(&token.text);
+                    let stem = stemmed
+                        .next()
+                        .map_or_else(|| token.text.clone(), |t| t.text.clone());
+                    if self.stems.len() >= STEM_CACHE {
+                        self.stems.clear();
+                    }
+                    self.stems.insert(token.text.clone(), stem.clone());
+                    stem
+                }
+            };
+            tokens.push(Token {
+                offset_from: token.offset_from,
+                offset_to: token.offset_to,
+                position: token.position,
+                text: if prefix.is_empty() {
+                    stem
+                } else {
+                    format!("{prefix}{stem}")
+                },
+                position_length: 1,
+            });
+        }
+        tokens
+    }
+}
+
+fn pre(tokens: Vec<Token>) -> PreTokenizedString {
+    PreTokenizedString {
+        text: String::new(),
+        tokens,
+    }
 }
 
 impl Writer {
@@ -1068,6 +1142,7 @@ impl Writer {
 
     fn document(&mut self, r: &Record) -> Result<TantivyDocument> {
         let f = self.fields;
+        let a = &mut self.analyzer;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.key, &r.key);
         doc.add_u64(f.uid, xxhash_rust::xxh3::xxh3_64(r.key.as_bytes()));
@@ -1076,17 +1151,20 @@ impl Writer {
         }
         doc.add_text(f.kind, &r.kind);
         doc.add_text(f.source, &r.source);
-        doc.add_text(f.title, &r.title);
+        // Each text is tokenized once; its tokens go to its own field and to `text`.
+        let title = a.tokens(&r.title, "");
+        doc.add_pre_tokenized_text(f.title, pre(title.clone()));
         // The title goes into the text twice, which ranks title words above the rest.
-        doc.add_text(f.text, &r.title);
-        doc.add_text(f.text, &r.title);
+        doc.add_pre_tokenized_text(f.text, pre(title.clone()));
+        doc.add_pre_tokenized_text(f.text, pre(title));
         if let Some(description) = &r.description {
-            doc.add_text(f.description, description);
-            doc.add_text(f.text, description);
+            let tokens = a.tokens(description, "");
+            doc.add_pre_tokenized_text(f.description, pre(tokens.clone()));
+            doc.add_pre_tokenized_text(f.text, pre(tokens));
         }
         if let Some(organism) = &r.organism {
             doc.add_text(f.organism, organism);
-            doc.add_text(f.text, organism);
+            doc.add_pre_tokenized_text(f.text, pre(a.tokens(organism, "")));
         }
         if let Some(tax_id) = r.tax_id {
             doc.add_u64(f.tax_id, tax_id);
@@ -1102,7 +1180,7 @@ impl Writer {
         for (field, value) in keywords {
             if let Some(value) = value {
                 doc.add_text(field, value);
-                doc.add_text(f.text, value);
+                doc.add_pre_tokenized_text(f.text, pre(a.tokens(value, "")));
             }
         }
         doc.add_text(f.status, &r.status);
@@ -1131,60 +1209,32 @@ impl Writer {
         for linked in &r.linked {
             doc.add_text(f.linked, linked);
         }
-        if !r.attributes.is_empty() {
-            let mut tags = HashSet::new();
-            let mut tokens = Vec::new();
-            let mut text = String::new();
-            let mut position = 0;
-            for (tag, value) in &r.attributes {
-                let tag = normalize_tag(tag);
-                let mut stream = self.stem.token_stream(value);
-                while let Some(token) = stream.next() {
-                    tokens.push(Token {
-                        offset_from: 0,
-                        offset_to: 0,
-                        position,
-                        text: format!("{tag}:{}", token.text),
-                        position_length: 1,
-                    });
-                    position += 1;
-                }
-                // A gap, so that a phrase never spans two attributes.
-                position += 2;
-                if tags.insert(tag.clone()) {
-                    doc.add_text(f.attr_tag, &tag);
-                }
-                text.push_str(&tag.replace('_', " "));
-                text.push(' ');
-                text.push_str(value);
-                text.push_str(" ; ");
+        let mut tags = HashSet::new();
+        for (tag, value) in &r.attributes {
+            let tag = normalize_tag(tag);
+            let mut tokens = a.tokens(&tag.replace('_', " "), "");
+            let words = a.tokens(value, "");
+            let prefix = format!("{tag}:");
+            let prefixed: Vec<Token> = words
+                .iter()
+                .map(|t| Token {
+                    text: format!("{prefix}{}", t.text),
+                    ..t.clone()
+                })
+                .collect();
+            // Each attribute is a value of its own, so a phrase never spans two.
+            doc.add_pre_tokenized_text(f.attr, pre(prefixed));
+            let offset = tokens.len();
+            tokens.extend(words.into_iter().map(|mut t| {
+                t.position += offset;
+                t
+            }));
+            doc.add_pre_tokenized_text(f.text, pre(tokens));
+            if tags.insert(tag.clone()) {
+                doc.add_text(f.attr_tag, &tag);
             }
-            doc.add_pre_tokenized_text(
-                f.attr,
-                PreTokenizedString {
-                    text: String::new(),
-                    tokens,
-                },
-            );
-            doc.add_text(f.text, &text);
         }
-        doc.add_text(f.source_json, serde_json::to_string(&source_json(r))?);
+        doc.add_text(f.source_json, serde_json::to_string(r)?);
         Ok(doc)
     }
-}
-
-/// The stored form of a record: its returned fields, with attributes as an object.
-fn source_json(r: &Record) -> Json {
-    let mut value = serde_json::to_value(r).unwrap_or_default();
-    if let Some(map) = value.as_object_mut()
-        && !r.attributes.is_empty()
-    {
-        let attributes: Map<String, Json> = r
-            .attributes
-            .iter()
-            .map(|(k, v)| (k.clone(), Json::from(v.as_str())))
-            .collect();
-        map.insert("attributes".into(), Json::Object(attributes));
-    }
-    value
 }

@@ -1,14 +1,15 @@
 //! What goes into the index: one record of any type, from any source.
 
-use serde::{Deserialize, Serialize};
+use serde::{Serialize, Serializer, ser::SerializeMap};
 
 /// A searchable record. Everything but `key` and `readers` is also returned in results.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Record {
     /// Unique key in the index; a record with the same key replaces the older one.
     #[serde(skip)]
     pub key: String,
-    /// Who may see it: `public`, or `user:ID` for an owner. Curators see everything.
+    /// Who may see it when `access` is `private`: `user:ID` of its owner. Anyone may see a
+    /// record whose `access` is `public`; curators see everything.
     #[serde(skip)]
     pub readers: Vec<String>,
     /// Accession, if it has one yet.
@@ -30,8 +31,8 @@ pub struct Record {
     /// NCBI Taxonomy id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_id: Option<u64>,
-    /// Attributes, tag and value, in the record's order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Attributes, tag and value, in the record's order (returned as an object).
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_map")]
     pub attributes: Vec<(String, String)>,
     /// Sequencing platform.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,7 +54,7 @@ pub struct Record {
     pub library_layout: Option<String>,
     /// Lifecycle state.
     pub status: String,
-    /// `public` or `private`.
+    /// `public` (anyone may find it) or `private` (its readers and curators only).
     pub access: String,
     /// Created or submitted, `YYYY-MM-DD`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,6 +68,14 @@ pub struct Record {
     /// Accessions of related records.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub linked: Vec<String>,
+}
+
+fn as_map<S: Serializer>(pairs: &[(String, String)], serializer: S) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(pairs.len()))?;
+    for (tag, value) in pairs {
+        map.serialize_entry(tag, value)?;
+    }
+    map.end()
 }
 
 /// Parses the leading `YYYY-MM-DD` of a date or timestamp into `YYYYMMDD`.
