@@ -41,6 +41,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!("  curl -s http://{addr}/api/v1/projects");
             println!("  curl -s -H 'Authorization: Bearer {}' http://{addr}/api/v1/submissions", tokens[0].2);
             println!("  curl -s -H 'Authorization: Bearer {}' 'http://{addr}/api/v1/submissions?status=in_review'", tokens[2].2);
+            println!("  curl -s 'http://{addr}/api/v1/search?query=rhizosphere&facets=type,organism'");
             println!("  curl -s http://{addr}/files/projects/PRJSB000001/md5sum.txt");
             println!("  curl -O http://{addr}/files/runs/SBR000/SBR000001/rhizo_1_R1.fastq.gz");
             println!("The API is described at http://{addr}/api/v1/openapi.json; Ctrl-C stops the demo.");
