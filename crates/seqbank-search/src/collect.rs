@@ -56,6 +56,16 @@ pub(crate) fn score_bits(score: Score) -> u64 {
 pub(crate) struct FacetSpec {
     pub(crate) name: String,
     pub(crate) numeric: bool,
+    /// For string facets: per segment (by ordinal in the searcher), each term ordinal's global
+    /// id, so that counts from all segments add up without naming every value.
+    pub(crate) global: Vec<std::sync::Arc<Vec<u32>>>,
+}
+
+/// Counts of one facet over all segments: by global id for strings, by value for numbers.
+#[derive(Debug, Default)]
+pub(crate) struct FacetCounts {
+    pub(crate) by_id: HashMap<u32, u64>,
+    pub(crate) by_value: HashMap<u64, u64>,
 }
 
 pub(crate) struct SearchCollector {
@@ -69,12 +79,13 @@ pub(crate) struct SearchCollector {
 pub(crate) struct Fruit {
     pub(crate) total: u64,
     pub(crate) top: Vec<(Key, DocAddress)>,
-    pub(crate) facets: Vec<HashMap<String, u64>>,
+    pub(crate) facets: Vec<FacetCounts>,
 }
 
 enum FacetColumn {
-    /// Term ordinals counted; whether each document has at most one value.
-    Str(StrColumn, Vec<u32>, bool),
+    /// Term ordinals counted; whether each document has at most one value; the ordinals'
+    /// global ids.
+    Str(StrColumn, Vec<u32>, bool, std::sync::Arc<Vec<u32>>),
     Num(Column<u64>, HashMap<u64, u32>),
     Missing,
 }
@@ -87,7 +98,11 @@ pub(crate) struct SegmentSearch {
     uid: Column<u64>,
     total: u64,
     heap: BinaryHeap<Reverse<(Key, DocId)>>,
+    /// The worst primary key in a full heap: documents below it cannot enter.
+    threshold: u64,
     facets: Vec<FacetColumn>,
+    pending: Vec<DocId>,
+    values: Vec<Option<u64>>,
 }
 
 impl Collector for SearchCollector {
@@ -118,7 +133,12 @@ impl Collector for SearchCollector {
                                 column.ords().get_cardinality(),
                                 tantivy::columnar::Cardinality::Multivalued
                             );
-                            FacetColumn::Str(column, vec![0; terms], single)
+                            let global = spec
+                                .global
+                                .get(segment as usize)
+                                .cloned()
+                                .unwrap_or_default();
+                            FacetColumn::Str(column, vec![0; terms], single, global)
                         }
                         None => FacetColumn::Missing,
                     }
@@ -133,7 +153,10 @@ impl Collector for SearchCollector {
             uid: fast.u64("uid")?,
             total: 0,
             heap: BinaryHeap::with_capacity(self.limit + 1),
+            threshold: 0,
             facets,
+            pending: Vec::with_capacity(BATCH),
+            values: vec![None; BATCH],
         })
     }
 
@@ -144,13 +167,17 @@ impl Collector for SearchCollector {
     fn merge_fruits(&self, fruits: Vec<Fruit>) -> tantivy::Result<Fruit> {
         let mut total = 0;
         let mut top = Vec::new();
-        let mut facets: Vec<HashMap<String, u64>> = vec![HashMap::new(); self.facets.len()];
+        let mut facets: Vec<FacetCounts> =
+            self.facets.iter().map(|_| FacetCounts::default()).collect();
         for fruit in fruits {
             total += fruit.total;
             top.extend(fruit.top);
             for (merged, counts) in facets.iter_mut().zip(fruit.facets) {
-                for (value, count) in counts {
-                    *merged.entry(value).or_default() += count;
+                for (id, count) in counts.by_id {
+                    *merged.by_id.entry(id).or_default() += count;
+                }
+                for (value, count) in counts.by_value {
+                    *merged.by_value.entry(value).or_default() += count;
                 }
             }
         }
@@ -160,29 +187,55 @@ impl Collector for SearchCollector {
     }
 }
 
+/// Documents whose facet values are read together.
+const BATCH: usize = 128;
+
+impl SegmentSearch {
+    /// Counts the facet values of the pending documents, reading each column for all of them
+    /// at once.
+    fn count_facets(&mut self) {
+        let docs = std::mem::take(&mut self.pending);
+        for facet in &mut self.facets {
+            match facet {
+                FacetColumn::Str(column, counts, true, _) => {
+                    let values = &mut self.values[..docs.len()];
+                    values.fill(None);
+                    column.ords().first_vals(&docs, values);
+                    for ord in values.iter().flatten() {
+                        counts[*ord as usize] += 1;
+                    }
+                }
+                FacetColumn::Str(column, counts, false, _) => {
+                    for &doc in &docs {
+                        for ord in column.ords().values_for_doc(doc) {
+                            counts[ord as usize] += 1;
+                        }
+                    }
+                }
+                FacetColumn::Num(column, counts) => {
+                    for &doc in &docs {
+                        for value in column.values_for_doc(doc) {
+                            *counts.entry(value).or_default() += 1;
+                        }
+                    }
+                }
+                FacetColumn::Missing => {}
+            }
+        }
+        self.pending = docs;
+        self.pending.clear();
+    }
+}
+
 impl SegmentCollector for SegmentSearch {
     type Fruit = Fruit;
 
     fn collect(&mut self, doc: DocId, score: Score) {
         self.total += 1;
-        for facet in &mut self.facets {
-            match facet {
-                FacetColumn::Str(column, counts, true) => {
-                    if let Some(ord) = column.ords().first(doc) {
-                        counts[ord as usize] += 1;
-                    }
-                }
-                FacetColumn::Str(column, counts, false) => {
-                    for ord in column.ords().values_for_doc(doc) {
-                        counts[ord as usize] += 1;
-                    }
-                }
-                FacetColumn::Num(column, counts) => {
-                    for value in column.values_for_doc(doc) {
-                        *counts.entry(value).or_default() += 1;
-                    }
-                }
-                FacetColumn::Missing => {}
+        if !self.facets.is_empty() {
+            self.pending.push(doc);
+            if self.pending.len() == BATCH {
+                self.count_facets();
             }
         }
         if self.limit == 0 {
@@ -196,12 +249,7 @@ impl SegmentCollector for SegmentSearch {
                 Some(value) => u64::MAX - value,
             },
         };
-        if self.heap.len() == self.limit
-            && self
-                .heap
-                .peek()
-                .is_some_and(|Reverse((worst, _))| primary < worst.primary)
-        {
+        if primary < self.threshold {
             return;
         }
         let key = Key {
@@ -218,9 +266,15 @@ impl SegmentCollector for SegmentSearch {
         {
             *worst = Reverse((key, doc));
         }
+        if self.heap.len() == self.limit
+            && let Some(Reverse((worst, _))) = self.heap.peek()
+        {
+            self.threshold = worst.primary;
+        }
     }
 
-    fn harvest(self) -> Fruit {
+    fn harvest(mut self) -> Fruit {
+        self.count_facets();
         let segment = self.segment;
         let top = self
             .heap
@@ -229,32 +283,23 @@ impl SegmentCollector for SegmentSearch {
             .collect();
         let mut facets = Vec::with_capacity(self.facets.len());
         for facet in self.facets {
-            let mut named = HashMap::new();
+            let mut counted = FacetCounts::default();
             match facet {
-                FacetColumn::Str(column, counts, _) => {
-                    // One walk through the dictionary for all counted values: looking each up
-                    // alone would scan its block from the start every time.
-                    let ords: Vec<u64> = (0..counts.len() as u64)
-                        .filter(|&ord| counts[ord as usize] > 0)
-                        .collect();
-                    let mut values = ords.iter();
-                    let _ = column.dictionary().sorted_ords_to_term_cb(&ords, |term| {
-                        if let Some(&ord) = values.next() {
-                            named.insert(
-                                String::from_utf8_lossy(term).into_owned(),
-                                u64::from(counts[ord as usize]),
-                            );
+                FacetColumn::Str(_, counts, _, global) => {
+                    for (ord, count) in counts.into_iter().enumerate() {
+                        if count > 0
+                            && let Some(&id) = global.get(ord)
+                        {
+                            counted.by_id.insert(id, u64::from(count));
                         }
-                    });
+                    }
                 }
                 FacetColumn::Num(_, counts) => {
-                    for (value, count) in counts {
-                        named.insert(value.to_string(), u64::from(count));
-                    }
+                    counted.by_value = counts.into_iter().map(|(v, c)| (v, u64::from(c))).collect();
                 }
                 FacetColumn::Missing => {}
             }
-            facets.push(named);
+            facets.push(counted);
         }
         Fruit {
             total: self.total,

@@ -329,6 +329,52 @@ pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
     stem: TextAnalyzer,
+    facet_ids: std::sync::Mutex<std::collections::HashMap<String, GlobalIds>>,
+}
+
+/// Global ids of one string facet's values, shared by all segments: each segment's term
+/// ordinals map to them once (segments never change), so a search adds counts by id and names
+/// only the values it returns.
+#[derive(Default)]
+struct GlobalIds {
+    ids: std::collections::HashMap<String, u32>,
+    names: Vec<String>,
+    segments: std::collections::HashMap<tantivy::index::SegmentId, std::sync::Arc<Vec<u32>>>,
+}
+
+impl GlobalIds {
+    fn segment(
+        &mut self,
+        reader: &tantivy::SegmentReader,
+        field: &str,
+    ) -> Result<std::sync::Arc<Vec<u32>>> {
+        if let Some(ids) = self.segments.get(&reader.segment_id()) {
+            return Ok(ids.clone());
+        }
+        let mut ids = Vec::new();
+        if let Some(column) = reader.fast_fields().str(field)? {
+            let mut terms = column
+                .dictionary()
+                .stream()
+                .map_err(tantivy::TantivyError::from)?;
+            while terms.advance() {
+                let name = String::from_utf8_lossy(terms.key());
+                let id = match self.ids.get(name.as_ref()) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.names.len() as u32;
+                        self.names.push(name.clone().into_owned());
+                        self.ids.insert(name.into_owned(), id);
+                        id
+                    }
+                };
+                ids.push(id);
+            }
+        }
+        let ids = std::sync::Arc::new(ids);
+        self.segments.insert(reader.segment_id(), ids.clone());
+        Ok(ids)
+    }
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -389,6 +435,7 @@ impl SearchIndex {
             reader,
             fields,
             stem,
+            facet_ids: Default::default(),
         })
     }
 
@@ -481,13 +528,15 @@ impl SearchIndex {
             ));
         }
         let returned = return_fields(&request.fields)?;
-        let facets = request
+        let searcher = self.reader.searcher();
+        let mut facets = request
             .facets
             .iter()
             .map(|name| match lookup(name) {
                 Some(f) if f.facet => Ok(FacetSpec {
                     name: f.name.to_owned(),
                     numeric: f.kind == FieldType::Number,
+                    global: Vec::new(),
                 }),
                 _ => Err(bad_param(
                     "facets",
@@ -503,12 +552,12 @@ impl SearchIndex {
                 )),
             })
             .collect::<Result<Vec<_>>>()?;
+        self.map_facets(&searcher, &mut facets)?;
         let after = request
             .cursor
             .as_deref()
             .map(|c| decode_cursor(c, &request.sort))
             .transpose()?;
-        let searcher = self.reader.searcher();
         let query = self.build(request, viewer, &searcher)?;
         let order = match &request.sort {
             Sort::Relevance => Order::Score,
@@ -555,28 +604,93 @@ impl SearchIndex {
             }
             _ => None,
         };
-        let facets = facets
-            .iter()
-            .zip(counts)
-            .map(|(spec, counts)| {
-                let mut values: Vec<FacetValue> = counts
-                    .into_iter()
-                    .map(|(value, count)| FacetValue { value, count })
-                    .collect();
-                values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-                values.truncate(request.facet_limit);
-                Facet {
-                    field: spec.name.clone(),
-                    values,
-                }
-            })
-            .collect();
+        let facets = self.name_facets(&facets, counts, request.facet_limit);
         Ok(Response {
             total,
             hits,
             facets,
             next_cursor,
         })
+    }
+
+    /// Gives each string facet its segments' global ids, forgetting segments merged away.
+    fn map_facets(&self, searcher: &Searcher, facets: &mut [FacetSpec]) -> Result<()> {
+        if facets.iter().all(|f| f.numeric) {
+            return Ok(());
+        }
+        let mut all = self
+            .facet_ids
+            .lock()
+            .map_err(|_| bad("the facet table was poisoned by a panic"))?;
+        let live: HashSet<tantivy::index::SegmentId> = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        for spec in facets.iter_mut().filter(|f| !f.numeric) {
+            let ids = all.entry(spec.name.clone()).or_default();
+            ids.segments.retain(|id, _| live.contains(id));
+            spec.global = searcher
+                .segment_readers()
+                .iter()
+                .map(|reader| ids.segment(reader, &spec.name))
+                .collect::<Result<_>>()?;
+        }
+        Ok(())
+    }
+
+    /// The largest counts of each facet, with their values named.
+    fn name_facets(
+        &self,
+        specs: &[FacetSpec],
+        counts: Vec<crate::collect::FacetCounts>,
+        limit: usize,
+    ) -> Vec<Facet> {
+        let all = self.facet_ids.lock().ok();
+        specs
+            .iter()
+            .zip(counts)
+            .map(|(spec, counts)| {
+                let mut values: Vec<FacetValue> = if spec.numeric {
+                    counts
+                        .by_value
+                        .into_iter()
+                        .map(|(value, count)| FacetValue {
+                            value: value.to_string(),
+                            count,
+                        })
+                        .collect()
+                } else {
+                    let names = all.as_ref().and_then(|all| all.get(&spec.name));
+                    // Name only the values that can make the list: those counted at least as
+                    // often as the limit-th largest count.
+                    let mut counted: Vec<(u32, u64)> = counts.by_id.into_iter().collect();
+                    if counted.len() > limit && limit > 0 {
+                        counted.select_nth_unstable_by(limit - 1, |a, b| b.1.cmp(&a.1));
+                        let floor = counted[limit - 1].1;
+                        counted.retain(|(_, count)| *count >= floor);
+                    } else if limit == 0 {
+                        counted.clear();
+                    }
+                    counted
+                        .into_iter()
+                        .filter_map(|(id, count)| {
+                            let name = names?.names.get(id as usize)?;
+                            Some(FacetValue {
+                                value: name.clone(),
+                                count,
+                            })
+                        })
+                        .collect()
+                };
+                values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+                values.truncate(limit);
+                Facet {
+                    field: spec.name.clone(),
+                    values,
+                }
+            })
+            .collect()
     }
 
     fn build(
