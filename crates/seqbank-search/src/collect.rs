@@ -64,7 +64,8 @@ pub(crate) struct FacetSpec {
 /// Counts of one facet over all segments: by global id for strings, by value for numbers.
 #[derive(Debug, Default)]
 pub(crate) struct FacetCounts {
-    pub(crate) by_id: HashMap<u32, u64>,
+    /// Count per global id (indexed by id; zero for values not among the hits).
+    pub(crate) by_id: Vec<u64>,
     pub(crate) by_value: HashMap<u64, u64>,
 }
 
@@ -173,8 +174,11 @@ impl Collector for SearchCollector {
             total += fruit.total;
             top.extend(fruit.top);
             for (merged, counts) in facets.iter_mut().zip(fruit.facets) {
-                for (id, count) in counts.by_id {
-                    *merged.by_id.entry(id).or_default() += count;
+                if merged.by_id.len() < counts.by_id.len() {
+                    merged.by_id.resize(counts.by_id.len(), 0);
+                }
+                for (total, count) in merged.by_id.iter_mut().zip(counts.by_id) {
+                    *total += count;
                 }
                 for (value, count) in counts.by_value {
                     *merged.by_value.entry(value).or_default() += count;
@@ -286,12 +290,10 @@ impl SegmentCollector for SegmentSearch {
             let mut counted = FacetCounts::default();
             match facet {
                 FacetColumn::Str(_, counts, _, global) => {
-                    for (ord, count) in counts.into_iter().enumerate() {
-                        if count > 0
-                            && let Some(&id) = global.get(ord)
-                        {
-                            counted.by_id.insert(id, u64::from(count));
-                        }
+                    let size = global.iter().max().map_or(0, |&max| max as usize + 1);
+                    counted.by_id = vec![0; size];
+                    for (count, &id) in counts.into_iter().zip(global.iter()) {
+                        counted.by_id[id as usize] += u64::from(count);
                     }
                 }
                 FacetColumn::Num(_, counts) => {

@@ -664,7 +664,13 @@ impl SearchIndex {
                     let names = all.as_ref().and_then(|all| all.get(&spec.name));
                     // Name only the values that can make the list: those counted at least as
                     // often as the limit-th largest count.
-                    let mut counted: Vec<(u32, u64)> = counts.by_id.into_iter().collect();
+                    let mut counted: Vec<(u32, u64)> = counts
+                        .by_id
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(_, count)| *count > 0)
+                        .map(|(id, count)| (id as u32, count))
+                        .collect();
                     if counted.len() > limit && limit > 0 {
                         counted.select_nth_unstable_by(limit - 1, |a, b| b.1.cmp(&a.1));
                         let floor = counted[limit - 1].1;
