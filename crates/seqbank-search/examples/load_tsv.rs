@@ -45,7 +45,7 @@ fn main() {
             serde_json::from_str(&unescape(cols[9]).unwrap()).unwrap();
         let record = Record {
             key: cols[0].to_owned(),
-            readers: vec!["public".into()],
+            readers: Vec::new(),
             accession: Some(cols[0].to_owned()),
             kind: "sample".into(),
             source: "NCBI".into(),

@@ -164,6 +164,23 @@ impl Hit {
     }
 }
 
+/// One value as a TSV cell: text as is (tabs and line breaks become spaces), lists joined by
+/// `;`, objects (attributes) as `tag=value` pairs joined by `;`.
+pub fn tsv_cell(value: &Json) -> String {
+    let text = match value {
+        Json::String(s) => s.clone(),
+        Json::Array(items) => items.iter().map(tsv_cell).collect::<Vec<_>>().join(";"),
+        Json::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}={}", tsv_cell(v)))
+            .collect::<Vec<_>>()
+            .join(";"),
+        Json::Null => String::new(),
+        other => other.to_string(),
+    };
+    text.replace(['\t', '\n', '\r'], " ")
+}
+
 impl Serialize for Hit {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -407,19 +424,21 @@ impl SearchIndex {
         } else {
             Index::create_in_dir(dir, schema)?
         };
-        Self::with_index(index, fields)
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        Self::with_index(index, fields, threads)
     }
 
     /// Creates an empty index in memory (tests, and one-off tools).
     pub fn in_memory() -> Result<Self> {
         let (schema, fields) = schema();
-        Self::with_index(Index::create_in_ram(schema), fields)
+        // Small by nature: segments are searched on the calling thread, no pool is started.
+        Self::with_index(Index::create_in_ram(schema), fields, 1)
     }
 
-    fn with_index(mut index: Index, fields: Fields) -> Result<Self> {
+    /// Wraps a tantivy index; `threads` search segments in parallel.
+    fn with_index(mut index: Index, fields: Fields, threads: usize) -> Result<Self> {
         let manager = tokenizers();
         index.set_tokenizers(manager.clone());
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
         if threads > 1 {
             index.set_multithread_executor(threads)?;
         }

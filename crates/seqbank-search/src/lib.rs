@@ -19,7 +19,7 @@ mod record;
 pub use fields::{FIELDS, FieldInfo, FieldType};
 pub use index::{
     DEFAULT_FIELDS, DEFAULT_LIMIT, Facet, FacetValue, Hit, IndexStats, MAX_LIMIT, Request,
-    Response, SearchIndex, Sort, Viewer, Writer,
+    Response, SearchIndex, Sort, Viewer, Writer, tsv_cell,
 };
 pub use record::Record;
 

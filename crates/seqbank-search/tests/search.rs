@@ -6,7 +6,7 @@ use seqbank_search::{Error, Record, Request, SearchIndex, Sort, Viewer};
 fn record(key: &str, kind: &str, title: &str, organism: &str, tax_id: u64) -> Record {
     Record {
         key: key.into(),
-        readers: vec!["public".into()],
+        readers: Vec::new(),
         accession: Some(key.into()),
         kind: kind.into(),
         source: "seqbank".into(),

@@ -115,7 +115,11 @@ async fn search(
     for hit in &response.hits {
         let cells: Vec<String> = header
             .iter()
-            .map(|name| hit.get(name).map(cell).unwrap_or_default())
+            .map(|name| {
+                hit.get(name)
+                    .map(seqbank_search::tsv_cell)
+                    .unwrap_or_default()
+            })
             .collect();
         out.push_str(&cells.join("\t"));
         out.push('\n');
@@ -139,29 +143,8 @@ async fn search(
     Ok(answer)
 }
 
-/// One TSV cell: text as is (tabs and newlines become spaces), lists joined by ';', objects as
-/// tag=value pairs.
-fn cell(value: &Value) -> String {
-    let text = match value {
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(";"),
-        Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| format!("{k}={}", cell(v)))
-            .collect::<Vec<_>>()
-            .join(";"),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    };
-    text.replace(['\t', '\n', '\r'], " ")
-}
-
 async fn search_fields(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let index = state.service.search_index().clone();
-    let tags = tokio::task::spawn_blocking(move || index.attribute_tags(1000))
-        .await
-        .map_err(|e| ApiError(Error::Internal(Box::new(e))))?
-        .map_err(|e| ApiError(Error::Internal(Box::new(e))))?;
+    let tags = state.service.attribute_tags(1000).await?;
     let fields: Vec<&seqbank_search::FieldInfo> = FIELDS.iter().filter(|f| f.searchable).collect();
     let attributes: Vec<Value> = tags
         .into_iter()

@@ -64,6 +64,16 @@ fn search_error(e: seqbank_search::Error) -> Error {
     }
 }
 
+/// Runs index work on the blocking threads, with its errors in the service's terms.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> seqbank_search::Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Internal(Box::new(e)))?
+        .map_err(search_error)
+}
+
 /// Progress of a rebuild: records done and the total.
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
 
@@ -87,10 +97,13 @@ impl Service {
             Actor::User(user) => Viewer::User(user.id),
         };
         let index = self.search.index.clone();
-        tokio::task::spawn_blocking(move || index.search(&request, viewer))
-            .await
-            .map_err(|e| Error::Internal(Box::new(e)))?
-            .map_err(search_error)
+        blocking(move || index.search(&request, viewer)).await
+    }
+
+    /// Attribute tags present in the index, most common first, with how many records have each.
+    pub async fn attribute_tags(&self, limit: usize) -> Result<Vec<(String, u64)>> {
+        let index = self.search.index.clone();
+        blocking(move || index.attribute_tags(limit)).await
     }
 
     /// Applies the metastore changes the index has not seen; returns how many objects were
@@ -115,9 +128,6 @@ impl Service {
                 .copied()
                 .filter(|(id, _)| !state.applied.contains(id))
                 .collect();
-            if fresh.is_empty() && !advance(&mut state, &changes) {
-                break;
-            }
             let objects: BTreeSet<i64> = fresh.iter().map(|(_, object)| *object).collect();
             let mut records = Vec::with_capacity(objects.len());
             for id in &objects {
@@ -125,10 +135,13 @@ impl Service {
                 records.push(self.record(&object).await?);
             }
             state.applied.extend(fresh.iter().map(|(id, _)| *id));
-            advance(&mut state, &changes);
+            let moved = advance(&mut state, &changes);
+            if records.is_empty() && !moved {
+                break;
+            }
             let watermark = state.done;
             let index = self.search.index.clone();
-            tokio::task::spawn_blocking(move || -> seqbank_search::Result<()> {
+            blocking(move || {
                 let mut writer = index.writer(SYNC_WRITER_BYTES)?;
                 for record in &records {
                     writer.upsert(record)?;
@@ -136,9 +149,7 @@ impl Service {
                 writer.commit(watermark)?;
                 index.reload()
             })
-            .await
-            .map_err(|e| Error::Internal(Box::new(e)))?
-            .map_err(search_error)?;
+            .await?;
             total += objects.len();
             if (changes.len() as i64) < BATCH {
                 break;
@@ -161,14 +172,12 @@ impl Service {
         let index = self.search.index.clone();
         let mut writer = {
             let index = index.clone();
-            tokio::task::spawn_blocking(move || -> seqbank_search::Result<_> {
+            blocking(move || {
                 let mut writer = index.writer(256 << 20)?;
                 writer.clear()?;
                 Ok(writer)
             })
-            .await
-            .map_err(|e| Error::Internal(Box::new(e)))?
-            .map_err(search_error)?
+            .await?
         };
         let mut after_id = 0;
         let mut done = 0;
@@ -196,14 +205,12 @@ impl Service {
             done += page.len() as u64;
             progress(done, total.max(done));
         }
-        tokio::task::spawn_blocking(move || -> seqbank_search::Result<()> {
+        blocking(move || {
             writer.commit(Some(watermark))?;
             writer.finish()?;
             index.reload()
         })
-        .await
-        .map_err(|e| Error::Internal(Box::new(e)))?
-        .map_err(search_error)?;
+        .await?;
         *state = SyncState {
             done: Some(watermark),
             ..SyncState::default()
@@ -214,13 +221,9 @@ impl Service {
     /// Describes an object for the index.
     async fn record(&self, object: &Object) -> Result<Record> {
         let public = object.status == Status::Public;
-        let mut readers = vec![format!("user:{}", object.owner_id)];
-        if public {
-            readers.push("public".into());
-        }
         let mut record = Record {
             key: format!("seqbank:{}", object.id),
-            readers,
+            readers: vec![format!("user:{}", object.owner_id)],
             accession: object.accession.clone(),
             kind: object.kind.as_str().to_owned(),
             source: "seqbank".into(),

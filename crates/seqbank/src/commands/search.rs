@@ -130,20 +130,6 @@ fn remote(args: &Args, server: &str, query: &str) -> anyhow::Result<Value> {
     Ok(value)
 }
 
-fn cell(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.replace(['\t', '\n'], " "),
-        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(";"),
-        Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| format!("{k}={}", cell(v)))
-            .collect::<Vec<_>>()
-            .join(";"),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
 fn print(args: &Args, answer: &Value) {
     if args.json {
         println!("{answer:#}");
@@ -174,7 +160,12 @@ fn print(args: &Args, answer: &Value) {
     }
     let rows: Vec<Vec<String>> = hits
         .iter()
-        .map(|hit| header.iter().map(|name| cell(&hit[name])).collect())
+        .map(|hit| {
+            header
+                .iter()
+                .map(|name| seqbank_search::tsv_cell(&hit[name]))
+                .collect()
+        })
         .collect();
     if args.tsv {
         println!("{}", header.join("\t"));
@@ -214,9 +205,13 @@ fn print(args: &Args, answer: &Value) {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|v| format!("{} ({})", cell(&v["value"]), v["count"]))
+            .map(|v| format!("{} ({})", seqbank_search::tsv_cell(&v["value"]), v["count"]))
             .collect();
-        println!("{}: {}", cell(&facet["field"]), values.join(", "));
+        println!(
+            "{}: {}",
+            seqbank_search::tsv_cell(&facet["field"]),
+            values.join(", ")
+        );
     }
     if let Some(next) = answer["next_cursor"].as_str() {
         println!("next page: --cursor {next}");
