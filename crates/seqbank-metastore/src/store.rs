@@ -77,6 +77,17 @@ macro_rules! bind_all {
     }};
 }
 
+/// An API token as its owner sees it: never the token itself, which is stored only as a hash.
+#[derive(Clone, Debug, Eq, PartialEq, sqlx::FromRow)]
+pub struct TokenInfo {
+    /// Row id, to revoke it.
+    pub id: i64,
+    /// What it was made for.
+    pub label: String,
+    /// When it was made.
+    pub created_at: String,
+}
+
 /// A user account.
 #[derive(Clone, Debug, Eq, PartialEq)]
 pub struct User {
@@ -504,6 +515,47 @@ impl Metastore {
             .fetch_optional(pool)
             .await?);
         raw.map(User::try_from).transpose()
+    }
+
+    /// Lists a user's tokens as (id, label, created at), newest first; never the tokens themselves.
+    pub async fn tokens(&self, user_id: i64) -> Result<Vec<TokenInfo>> {
+        const SQL: &str =
+            "SELECT id, label, created_at FROM tokens WHERE user_id = $1 ORDER BY id DESC";
+        Ok(with_pool!(self, |pool| sqlx::query_as(SQL)
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?))
+    }
+
+    /// Deletes one of a user's tokens by id; returns whether it existed.
+    pub async fn delete_token(&self, user_id: i64, id: i64) -> Result<bool> {
+        const SQL: &str = "DELETE FROM tokens WHERE user_id = $1 AND id = $2";
+        let done = with_pool!(self, |pool| sqlx::query(SQL)
+            .bind(user_id)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(done > 0)
+    }
+
+    /// Deletes the token with this hash (signing out); returns whether it existed.
+    pub async fn delete_token_hash(&self, token_hash: &str) -> Result<bool> {
+        const SQL: &str = "DELETE FROM tokens WHERE token_hash = $1";
+        let done = with_pool!(self, |pool| sqlx::query(SQL)
+            .bind(token_hash)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(done > 0)
+    }
+
+    /// Counts the archived files of public runs and their bytes.
+    pub async fn public_file_totals(&self) -> Result<(i64, i64)> {
+        const SQL: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(f.size), 0) AS BIGINT) FROM files f JOIN objects o ON o.id = f.run_id WHERE f.archived AND o.status = 'public'";
+        Ok(with_pool!(self, |pool| sqlx::query_as(SQL)
+            .fetch_one(pool)
+            .await?))
     }
 
     // ---- accessions ----

@@ -151,6 +151,26 @@ async fn users_and_tokens(store: &Metastore) {
         (user.role, hash.as_deref()),
         (Role::Submitter, Some("$argon2id$x"))
     );
+    store.add_token(ada.id, "hash-2", "web", NOW).await.unwrap();
+    let labels: Vec<String> = store
+        .tokens(ada.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.label)
+        .collect();
+    assert_eq!(labels, ["web", "cli"], "newest first");
+    assert!(store.delete_token_hash("hash-2").await.unwrap());
+    assert!(!store.delete_token_hash("hash-2").await.unwrap());
+    assert_eq!(store.user_by_token("hash-2").await.unwrap(), None);
+    let cli = store.tokens(ada.id).await.unwrap()[0].id;
+    assert!(
+        !store.delete_token(ada.id + 1, cli).await.unwrap(),
+        "not theirs"
+    );
+    assert!(store.delete_token(ada.id, cli).await.unwrap());
+    assert_eq!(store.user_by_token("hash-1").await.unwrap(), None);
+    assert_eq!(store.public_file_totals().await.unwrap(), (0, 0));
 }
 
 async fn objects_are_added_all_or_nothing(store: &Metastore) {

@@ -74,7 +74,22 @@ impl FromRequestParts<AppState> for Auth {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Ok(Auth(Actor::Anonymous));
+            // A browser signed in on the web pages sends its session cookie instead.
+            return match crate::web::session_token(&parts.headers) {
+                Some(_) if !crate::web::same_origin(&parts.method, &parts.headers) => {
+                    Err(ApiError(Error::Forbidden(
+                        "a cross-site request may not use the session cookie".into(),
+                    )))
+                }
+                Some(token) => Ok(Auth(
+                    state
+                        .service
+                        .authenticate(token)
+                        .await
+                        .unwrap_or(Actor::Anonymous),
+                )),
+                None => Ok(Auth(Actor::Anonymous)),
+            };
         };
         let token = value
             .to_str()

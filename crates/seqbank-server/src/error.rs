@@ -24,9 +24,14 @@ impl From<seqbank_metadata::ParseError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, code) = match &self.0 {
+impl ApiError {
+    /// The status code and error code of a service error.
+    pub(crate) fn status_of(error: &Error) -> StatusCode {
+        Self::codes(error).0
+    }
+
+    fn codes(error: &Error) -> (StatusCode, &'static str) {
+        match error {
             Error::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Error::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
@@ -38,7 +43,13 @@ impl IntoResponse for ApiError {
             Error::Gone(_) => (StatusCode::GONE, "gone"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = Self::codes(&self.0);
         let mut body = json!({"code": code, "message": self.0.to_string()});
         match &self.0 {
             Error::BadRequest(e) if !e.path.is_empty() => body["path"] = json!(e.path),

@@ -8,6 +8,7 @@ mod api;
 mod error;
 mod files;
 mod search;
+mod web;
 
 use std::sync::Arc;
 
@@ -25,7 +26,8 @@ pub struct AppState {
 
 /// Builds the router of the whole HTTP interface.
 pub fn router(state: AppState) -> axum::Router {
-    search::routes()
+    web::routes()
+        .merge(search::routes())
         .merge(api::routes())
         .merge(files::routes())
         .with_state(state)

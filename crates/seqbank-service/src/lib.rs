@@ -9,6 +9,7 @@ pub mod authz;
 mod clock;
 mod files;
 pub mod jobs;
+mod portal;
 mod search;
 mod service;
 mod view;
@@ -18,6 +19,7 @@ pub use self::{
     clock::Clock,
     files::{FileEntry, FileView, JobView, UploadConfig, UploadView},
     jobs::{Worker, WorkerConfig},
+    portal::{Holdings, RecordTree, TreeNode},
     search::Progress,
     service::{AccessionConfig, Config, NewSubmission, Page, Service, SheetFormat},
     view::{EventView, FindingView, ObjectView, SubmissionView, UserView},

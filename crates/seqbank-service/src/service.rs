@@ -63,6 +63,8 @@ pub struct Config {
     pub accessions: AccessionConfig,
     /// Upload limits.
     pub uploads: crate::UploadConfig,
+    /// Whether anyone may sign up as a submitter on the web pages.
+    pub open_registration: bool,
 }
 
 /// A page of a listing.
@@ -121,12 +123,12 @@ pub struct Service {
 
 const TOKEN_PREFIX: &str = "sbk_";
 
-fn hash_token(token: &str) -> String {
+pub(crate) fn hash_token(token: &str) -> String {
     let digest = sha2::Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn new_token() -> Result<String> {
+pub(crate) fn new_token() -> Result<String> {
     let mut bytes = [0u8; 24];
     getrandom::fill(&mut bytes)
         .map_err(|e| Error::Internal(format!("no randomness for a token: {e}").into()))?;
@@ -689,7 +691,7 @@ impl Service {
     // ---- objects ----
 
     /// Finds an object by accession or row id, checking what the actor may see.
-    async fn load_object(
+    pub(crate) async fn load_object(
         &self,
         actor: &Actor,
         kind: ObjectKind,

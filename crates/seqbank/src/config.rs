@@ -29,6 +29,23 @@ pub(crate) struct Config {
     pub(crate) jobs: JobsConfig,
     /// The search index.
     pub(crate) search: SearchConfig,
+    /// The web pages.
+    pub(crate) web: WebConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct WebConfig {
+    /// Whether anyone may sign up as a submitter.
+    pub(crate) open_registration: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            open_registration: true,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -103,6 +120,7 @@ impl Default for Config {
             uploads: UploadConfig::default(),
             jobs: JobsConfig::default(),
             search: SearchConfig::default(),
+            web: WebConfig::default(),
         }
     }
 }
@@ -174,6 +192,13 @@ impl Config {
             self.accessions.digits = v
                 .parse()
                 .with_context(|| format!("SEQBANK_ACCESSION_DIGITS={v:?} is not a number"))?;
+        }
+        if let Some(v) = get("SEQBANK_OPEN_REGISTRATION") {
+            self.web.open_registration = match v.as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                other => bail!("SEQBANK_OPEN_REGISTRATION must be true or false, not {other:?}"),
+            };
         }
         if let Some(v) = get("SEQBANK_SEARCH_INDEX") {
             self.search.index = v;

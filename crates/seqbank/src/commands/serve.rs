@@ -38,6 +38,7 @@ pub(crate) async fn open(config: &Config) -> anyhow::Result<Service> {
     let service_config = seqbank_service::Config {
         accessions: config.accessions.clone(),
         uploads: config.uploads.clone(),
+        open_registration: config.web.open_registration,
     };
     Ok(Service::new(
         store,
