@@ -86,6 +86,15 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             panic!("template {name} does not parse: {e}");
         }
     }
+    // HTML escaping that leaves '/' alone, so paths in links read as paths.
+    env.set_formatter(|out, state, value| match value.as_str() {
+        Some(text) if state.auto_escape() == minijinja::AutoEscape::Html && !value.is_safe() => {
+            let mut escaped = String::with_capacity(text.len());
+            pages::escape_into(text, &mut escaped);
+            out.write_str(&escaped).map_err(minijinja::Error::from)
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    });
     env.add_filter("bytes", human_bytes);
     env.add_filter("thousands", thousands);
     env

@@ -443,7 +443,8 @@ fn highlight(text: &str, terms: &[String]) -> String {
     out
 }
 
-fn escape_into(text: &str, out: &mut String) {
+/// Escapes text for HTML text and attribute values.
+pub(crate) fn escape_into(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),

@@ -11,3 +11,4 @@ mod input;
 mod lifecycle;
 mod search;
 mod support;
+mod web;

@@ -10,7 +10,7 @@ use std::{
 
 use serde_json::{Value, json};
 
-fn seqbank() -> Command {
+pub(crate) fn seqbank() -> Command {
     Command::new(env!("CARGO_BIN_EXE_seqbank"))
 }
 
@@ -43,13 +43,13 @@ fn add_user(data: &Path, name: &str, role: &str) -> String {
         .to_owned()
 }
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Server {
-    fn start(data: &Path) -> Self {
+    pub(crate) fn start(data: &Path) -> Self {
         let mut child = seqbank()
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)

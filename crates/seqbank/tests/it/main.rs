@@ -1,5 +1,6 @@
 //! End-to-end tests of the `seqbank` binary.
 
 mod archive;
+mod browser;
 mod resume;
 mod validate;
