@@ -242,6 +242,9 @@ try {
   // ---- an anonymous visitor finds the run and downloads a file ----
   step("an anonymous visitor searches, opens the run, downloads R1");
   await go("/");
+  await until("the home page to count the released run", async () =>
+    (await page.locator('[data-count="run"]').textContent()) === "1", 30);
+  assert(await page.locator(".hits.compact a", { hasText: project }).count() === 1, "the project is among the latest releases");
   await shoot("home");
   await page.fill("#home-q", 'axolotl OR "Ambystoma mexicanum"');
   await page.click("form.bigsearch button");

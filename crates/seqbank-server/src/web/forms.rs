@@ -673,11 +673,7 @@ pub(crate) async fn set_hold(
         .get("hold_until")
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty());
-    match state
-        .service
-        .update_submission(&actor, id, None, Some(hold))
-        .await
-    {
+    match state.service.set_release_date(&actor, id, hold).await {
         Ok(_) => see_other(&format!("/submissions/{id}?done=hold")),
         Err(e) => {
             submission_page(
@@ -718,6 +714,19 @@ pub(crate) async fn approve(
     Path(id): Path<i64>,
     Form(fields): Form<Fields>,
 ) -> Response {
+    if let Some(hold) = fields.get("hold_until") {
+        let hold = Some(hold.trim().to_owned()).filter(|h| !h.is_empty());
+        if let Err(e) = state.service.set_release_date(&actor, id, hold).await {
+            return submission_page(
+                &state,
+                &actor,
+                id,
+                Some(Failed::new("review", fields, &e)),
+                None,
+            )
+            .await;
+        }
+    }
     let comment = fields
         .get("comment")
         .map(|c| c.trim())

@@ -405,3 +405,68 @@ async fn every_page_renders_for_every_role() {
     assert_eq!(page(&app, "/curation", Some("carol")).await.status, 200);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_curator_sets_the_release_date_when_approving() {
+    let app = TestApp::new().await;
+    let id = app.draft("alice", "held", None, batch("held")).await;
+    let reply = app
+        .call(
+            "POST",
+            &format!("/api/v1/submissions/{id}/submit"),
+            Some("alice"),
+            "",
+        )
+        .await;
+    assert_eq!(reply.json["status"], "in_review", "{}", reply.text);
+    let queue = page(&app, "/curation", Some("carol")).await;
+    assert!(queue.text.contains(&format!("/submissions/{id}")), "queued");
+    let path = format!("/submissions/{id}/approve");
+    let (reply, _) = post(&app, &path, "carol", &[], &[("hold_until", "2099-01-01")]).await;
+    assert_eq!(reply.status, 422, "{}", reply.text);
+    assert!(
+        reply.text.contains(r#"data-path="hold_until""#),
+        "{}",
+        reply.text
+    );
+    let (reply, _) = post(
+        &app,
+        &path,
+        "carol",
+        &[],
+        &[("hold_until", "2027-01-15"), ("comment", "fine")],
+    )
+    .await;
+    assert_eq!(reply.status, 303, "{}", reply.text);
+    let view = app
+        .json(
+            "GET",
+            &format!("/api/v1/submissions/{id}"),
+            Some("alice"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(view.json["status"], "approved");
+    assert_eq!(view.json["hold_until"], "2027-01-15");
+    let projects = app
+        .json(
+            "GET",
+            "/api/v1/projects?mine=true",
+            Some("alice"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(projects.json["items"][0]["status"], "private");
+    // A submitter may not approve, from the page either.
+    let other = app.draft("alice", "held-2", None, batch("held2")).await;
+    let (reply, _) = post(
+        &app,
+        &format!("/submissions/{other}/approve"),
+        "alice",
+        &[],
+        &[],
+    )
+    .await;
+    assert_ne!(reply.status, 303, "{}", reply.text);
+    app.finish().await;
+}
