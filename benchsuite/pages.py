@@ -24,8 +24,8 @@ PAGES = [
     ("/account", "alice"),
     ("/submissions", "alice"),
     ("/submissions/1", "alice"),
-    ("/submissions/3", "alice"),
     ("/curation", "carol"),
+    ("/submissions/2", "carol"),
     ("/submissions/3", "carol"),
 ]
 
