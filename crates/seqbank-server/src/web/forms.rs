@@ -663,6 +663,25 @@ async fn sheet_failed(state: &AppState, actor: &Actor, id: i64, message: &str) -
     .await
 }
 
+/// Where a wizard form goes next: on to the page with a note of what was done, or back to it
+/// with the failure shown at the form.
+async fn answer<T>(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    result: Result<T, Error>,
+    done: &str,
+    form: &'static str,
+    fields: Fields,
+) -> Response {
+    match result {
+        Ok(_) => see_other(&format!("/submissions/{id}?done={done}")),
+        Err(e) => {
+            submission_page(state, actor, id, Some(Failed::new(form, fields, &e)), None).await
+        }
+    }
+}
+
 pub(crate) async fn set_hold(
     State(state): State<AppState>,
     Session { actor, .. }: Session,
@@ -673,19 +692,8 @@ pub(crate) async fn set_hold(
         .get("hold_until")
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty());
-    match state.service.set_release_date(&actor, id, hold).await {
-        Ok(_) => see_other(&format!("/submissions/{id}?done=hold")),
-        Err(e) => {
-            submission_page(
-                &state,
-                &actor,
-                id,
-                Some(Failed::new("hold", fields, &e)),
-                None,
-            )
-            .await
-        }
-    }
+    let result = state.service.set_release_date(&actor, id, hold).await;
+    answer(&state, &actor, id, result, "hold", "hold", fields).await
 }
 
 pub(crate) async fn submit(
@@ -693,19 +701,17 @@ pub(crate) async fn submit(
     Session { actor, .. }: Session,
     Path(id): Path<i64>,
 ) -> Response {
-    match state.service.submit(&actor, id).await {
-        Ok(_) => see_other(&format!("/submissions/{id}?done=submit")),
-        Err(e) => {
-            submission_page(
-                &state,
-                &actor,
-                id,
-                Some(Failed::new("submit", Fields::new(), &e)),
-                None,
-            )
-            .await
-        }
-    }
+    let result = state.service.submit(&actor, id).await;
+    answer(
+        &state,
+        &actor,
+        id,
+        result,
+        "submit",
+        "submit",
+        Fields::new(),
+    )
+    .await
 }
 
 pub(crate) async fn approve(
@@ -716,34 +722,17 @@ pub(crate) async fn approve(
 ) -> Response {
     if let Some(hold) = fields.get("hold_until") {
         let hold = Some(hold.trim().to_owned()).filter(|h| !h.is_empty());
-        if let Err(e) = state.service.set_release_date(&actor, id, hold).await {
-            return submission_page(
-                &state,
-                &actor,
-                id,
-                Some(Failed::new("review", fields, &e)),
-                None,
-            )
-            .await;
+        let result = state.service.set_release_date(&actor, id, hold).await;
+        if result.is_err() {
+            return answer(&state, &actor, id, result, "approve", "review", fields).await;
         }
     }
     let comment = fields
         .get("comment")
         .map(|c| c.trim())
         .filter(|c| !c.is_empty());
-    match state.service.approve(&actor, id, comment).await {
-        Ok(_) => see_other(&format!("/submissions/{id}?done=approve")),
-        Err(e) => {
-            submission_page(
-                &state,
-                &actor,
-                id,
-                Some(Failed::new("review", fields, &e)),
-                None,
-            )
-            .await
-        }
-    }
+    let result = state.service.approve(&actor, id, comment).await;
+    answer(&state, &actor, id, result, "approve", "review", fields).await
 }
 
 pub(crate) async fn return_submission(
@@ -753,19 +742,8 @@ pub(crate) async fn return_submission(
     Form(fields): Form<Fields>,
 ) -> Response {
     let reason = fields.get("reason").cloned().unwrap_or_default();
-    match state.service.return_submission(&actor, id, &reason).await {
-        Ok(_) => see_other(&format!("/submissions/{id}?done=return")),
-        Err(e) => {
-            submission_page(
-                &state,
-                &actor,
-                id,
-                Some(Failed::new("review", fields, &e)),
-                None,
-            )
-            .await
-        }
-    }
+    let result = state.service.return_submission(&actor, id, &reason).await;
+    answer(&state, &actor, id, result, "return", "review", fields).await
 }
 
 pub(crate) async fn curation(
