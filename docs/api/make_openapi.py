@@ -82,7 +82,7 @@ paths = {
     },
     "/api/v1/submissions/{id}": {
         "get": op("A submission with its last findings and object counts", ok("Submission", ref("Submission")), "submissions", params=[ID]),
-        "patch": op("Change a draft's title or release date (null clears it)", ok("Submission", ref("Submission")), "submissions",
+        "patch": op("Change a submission's title or release date (null clears it): the owner while it is a draft or returned, a curator while it is submitted or in review", ok("Submission", ref("Submission")), "submissions",
             body({"type": "object", "properties": {"title": {"type": "string"}, "hold_until": {"type": ["string", "null"], "format": "date"}}, "additionalProperties": False}), params=[ID]),
     },
     "/api/v1/submissions/{id}/history": {"get": op("Recorded transitions: who, when, why", ok("Events", {"type": "object", "properties": {"events": {"type": "array", "items": ref("Event")}}}), "submissions", params=[ID])},

@@ -337,7 +337,7 @@ async fn get_upload(
 }
 
 async fn list_uploads(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult {
-    Ok(Json(json!({"items": state.service.uploads(&actor).await?})).into_response())
+    Ok(Json(json!({"items": state.service.uploads(&actor, None).await?})).into_response())
 }
 
 // ---- downloads ----

@@ -420,11 +420,11 @@ impl Service {
         self.upload_view(upload).await
     }
 
-    /// The actor's uploads, newest first.
-    pub async fn uploads(&self, actor: &Actor) -> Result<Vec<UploadView>> {
+    /// The actor's uploads, newest first; of one run (row id) when given.
+    pub async fn uploads(&self, actor: &Actor, run_id: Option<i64>) -> Result<Vec<UploadView>> {
         let user = actor.user()?;
         let mut out = Vec::new();
-        for upload in self.store.uploads(Some(user.id), None, &[]).await? {
+        for upload in self.store.uploads(Some(user.id), run_id, &[]).await? {
             out.push(self.upload_view(upload).await?);
         }
         Ok(out)
@@ -1022,17 +1022,10 @@ impl Service {
 
     /// The files of a run the actor may see, with their validation reports.
     pub async fn run_files(&self, actor: &Actor, key: &str) -> Result<Vec<FileView>> {
-        let view = self.object(actor, ObjectKind::Run, key).await?;
-        if matches!(view.status, "suppressed" | "withdrawn") && !actor.is_curator() {
-            return Ok(Vec::new());
-        }
-        Ok(self
-            .store
-            .files_of_run(view.id)
-            .await?
-            .iter()
-            .map(FileView::from)
-            .collect())
+        let (object, _) = self
+            .load_object(actor, ObjectKind::Run, key, Action::View)
+            .await?;
+        self.visible_files(actor, &object).await
     }
 
     /// Jobs, newest first (curators), or the jobs of one subject.

@@ -107,43 +107,6 @@ impl Service {
         }
     }
 
-    /// Sets a submission's release date: its owner while it is a draft or returned, a curator
-    /// until it is approved (the review queue sets it on approval). `None` releases on approval.
-    pub async fn set_release_date(
-        &self,
-        actor: &Actor,
-        id: i64,
-        hold_until: Option<String>,
-    ) -> Result<crate::SubmissionView> {
-        if !actor.is_curator() {
-            return self
-                .update_submission(actor, id, None, Some(hold_until))
-                .await;
-        }
-        let submission = self.store.submission(id).await?;
-        if let Some(hold) = &hold_until
-            && let Some(finding) =
-                seqbank_metadata::validate::check_hold_date(hold, self.clock.today(), "hold_until")
-        {
-            return Err(Error::Invalid(vec![finding]));
-        }
-        self.store
-            .update_submission(
-                id,
-                &submission.title,
-                hold_until.as_deref(),
-                &[
-                    seqbank_core::Status::Draft,
-                    seqbank_core::Status::Returned,
-                    seqbank_core::Status::Submitted,
-                    seqbank_core::Status::InReview,
-                ],
-                &self.clock.now_text(),
-            )
-            .await?;
-        self.submission(actor, id).await
-    }
-
     /// Counts the public archived files and bytes.
     pub async fn holdings(&self) -> Result<Holdings> {
         let (files, bytes) = self.store.public_file_totals().await?;
@@ -236,7 +199,11 @@ impl Service {
         Ok(out)
     }
 
-    async fn visible_files(&self, actor: &Actor, object: &Object) -> Result<Vec<FileView>> {
+    pub(crate) async fn visible_files(
+        &self,
+        actor: &Actor,
+        object: &Object,
+    ) -> Result<Vec<FileView>> {
         if object.kind != ObjectKind::Run || (object.status.is_tombstone() && !actor.is_curator()) {
             return Ok(Vec::new());
         }

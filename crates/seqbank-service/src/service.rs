@@ -363,7 +363,8 @@ impl Service {
         Ok(list.iter().map(|s| SubmissionView::new(s, &[])).collect())
     }
 
-    /// Changes a draft submission's title and release date.
+    /// Changes a submission's title and release date: its owner while it is a draft or returned,
+    /// a curator while it is submitted or in review (the review sets the release date).
     pub async fn update_submission(
         &self,
         actor: &Actor,
@@ -371,7 +372,14 @@ impl Service {
         title: Option<String>,
         hold_until: Option<Option<String>>,
     ) -> Result<SubmissionView> {
-        let submission = self.load_submission(actor, id, Action::Edit).await?;
+        let submission = self.load_submission(actor, id, Action::View).await?;
+        let in_review = matches!(submission.status, Status::Submitted | Status::InReview);
+        let (action, expected): (Action, &[Status]) = if actor.is_curator() && in_review {
+            (Action::Review, &[Status::Submitted, Status::InReview])
+        } else {
+            (Action::Edit, &[Status::Draft, Status::Returned])
+        };
+        authz::check_submission(actor, &submission, action)?;
         let hold = match hold_until {
             Some(hold) => hold,
             None => submission.hold_until.clone(),
@@ -387,7 +395,7 @@ impl Service {
                 id,
                 &title,
                 hold.as_deref(),
-                &[Status::Draft, Status::Returned],
+                expected,
                 &self.clock.now_text(),
             )
             .await?;

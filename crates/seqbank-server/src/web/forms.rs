@@ -286,7 +286,6 @@ async fn submissions_page(state: &AppState, actor: &Actor, failed: Option<Failed
     if let Some(r) = require_user(actor, "/submissions") {
         return r;
     }
-    let owner_only = !actor.is_curator();
     let list = match state
         .service
         .submissions(
@@ -303,10 +302,7 @@ async fn submissions_page(state: &AppState, actor: &Actor, failed: Option<Failed
         Err(e) => return error_page(actor, &e),
     };
     let mine: Vec<_> = match actor {
-        Actor::User(u) => list
-            .into_iter()
-            .filter(|s| s.owner == u.name || owner_only)
-            .collect(),
+        Actor::User(u) => list.into_iter().filter(|s| s.owner == u.name).collect(),
         Actor::Anonymous => Vec::new(),
     };
     render(
@@ -404,7 +400,6 @@ async fn submission_page(
         }
     }
     // The files each run declares, with what has arrived of them.
-    let uploads = service.uploads(actor).await.unwrap_or_default();
     let mut runs = Vec::new();
     for run in objects
         .get("runs")
@@ -415,6 +410,10 @@ async fn submission_page(
         let run_id = run["id"].as_i64().unwrap_or(0);
         let stored = service
             .run_files(actor, &run_id.to_string())
+            .await
+            .unwrap_or_default();
+        let uploads = service
+            .uploads(actor, Some(run_id))
             .await
             .unwrap_or_default();
         let declared = run["metadata"]["files"]
@@ -428,7 +427,7 @@ async fn submission_page(
                 let file = stored.iter().find(|s| s.name == name);
                 let upload = uploads
                     .iter()
-                    .filter(|u| u.run_id == run_id && u.file_name == name)
+                    .filter(|u| u.file_name == name)
                     .max_by(|a, b| a.created_at.cmp(&b.created_at));
                 json!({"name": name, "md5": f["md5"], "type": f["type"], "file": file,
                        "upload": upload.map(|u| json!({"state": u.state, "offset": u.offset, "length": u.length,
@@ -692,7 +691,10 @@ pub(crate) async fn set_hold(
         .get("hold_until")
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty());
-    let result = state.service.set_release_date(&actor, id, hold).await;
+    let result = state
+        .service
+        .update_submission(&actor, id, None, Some(hold))
+        .await;
     answer(&state, &actor, id, result, "hold", "hold", fields).await
 }
 
@@ -722,7 +724,10 @@ pub(crate) async fn approve(
 ) -> Response {
     if let Some(hold) = fields.get("hold_until") {
         let hold = Some(hold.trim().to_owned()).filter(|h| !h.is_empty());
-        let result = state.service.set_release_date(&actor, id, hold).await;
+        let result = state
+            .service
+            .update_submission(&actor, id, None, Some(hold))
+            .await;
         if result.is_err() {
             return answer(&state, &actor, id, result, "approve", "review", fields).await;
         }

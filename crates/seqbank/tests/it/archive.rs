@@ -106,25 +106,31 @@ fn curl(method: &str, url: &str, token: Option<&str>, body: Option<&Path>) -> (u
 
 /// A small gzipped FASTQ file and its MD5.
 fn reads(dir: &Path) -> (std::path::PathBuf, String) {
-    use std::io::Write;
-    let path = dir.join("s.fastq.gz");
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    use std::fmt::Write;
+    let mut text = String::new();
     for i in 0..5000 {
         let seq: String = (0..100)
             .map(|j| b"ACGT"[(i * 7 + j * 3) % 4] as char)
             .collect();
-        writeln!(gz, "@read{i}\n{seq}\n+\n{}", "I".repeat(100)).expect("writes to memory");
+        writeln!(text, "@read{i}\n{seq}\n+\n{}", "I".repeat(100)).expect("writes to memory");
     }
-    let bytes = gz.finish().expect("in memory");
-    std::fs::write(&path, &bytes).expect("writes the reads");
-    let md5 = {
-        use md5::Digest;
-        md5::Md5::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    };
+    let path = dir.join("s.fastq.gz");
+    let md5 = write_gz(&path, &text);
     (path, md5)
+}
+
+/// Writes text gzipped to a file and returns the MD5 of the file's bytes.
+pub(crate) fn write_gz(path: &Path, text: &str) -> String {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text.as_bytes()).expect("writes to memory");
+    let bytes = gz.finish().expect("in memory");
+    std::fs::write(path, &bytes).expect("writes the file");
+    use md5::Digest;
+    md5::Md5::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn batch_with_md5(md5: &str) -> Value {

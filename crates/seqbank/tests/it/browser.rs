@@ -4,12 +4,11 @@
 //! (`.ci/run` installs all three).
 
 use std::{
-    io::Write,
     path::{Path, PathBuf},
     process::{Command, Stdio},
 };
 
-use super::archive::{Server, seqbank};
+use super::archive::{Server, seqbank, write_gz};
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser")
@@ -43,8 +42,8 @@ fn missing() -> Option<String> {
 
 /// A gzipped FASTQ mate file of `reads` records and its MD5; mates share read names.
 fn mate(dir: &Path, name: &str, mate: u8, reads: usize) -> (PathBuf, String) {
-    let path = dir.join(name);
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    use std::fmt::Write;
+    let mut text = String::new();
     let mut state = 0x9e37_79b9_u32 ^ u32::from(mate);
     for i in 0..reads {
         let seq: String = (0..150)
@@ -56,7 +55,7 @@ fn mate(dir: &Path, name: &str, mate: u8, reads: usize) -> (PathBuf, String) {
             })
             .collect();
         writeln!(
-            gz,
+            text,
             "@A00123:8:HXXXXDSXX:1:1101:{}:{} {mate}:N:0:ACGT\n{seq}\n+\n{}",
             1000 + i % 30000,
             2000 + i,
@@ -64,15 +63,8 @@ fn mate(dir: &Path, name: &str, mate: u8, reads: usize) -> (PathBuf, String) {
         )
         .expect("writes to memory");
     }
-    let bytes = gz.finish().expect("in memory");
-    std::fs::write(&path, &bytes).expect("writes the reads");
-    let md5 = {
-        use md5::Digest;
-        md5::Md5::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    };
+    let path = dir.join(name);
+    let md5 = write_gz(&path, &text);
     (path, md5)
 }
 
@@ -104,11 +96,11 @@ fn browser_journey_from_sign_up_to_an_anonymous_download() {
         .stdout(Stdio::null())
         .spawn()
         .expect("seqbank runs");
-    add.stdin
-        .take()
-        .expect("piped")
-        .write_all(b"curator password 1\n")
-        .expect("writes the password");
+    std::io::Write::write_all(
+        &mut add.stdin.take().expect("piped"),
+        b"curator password 1\n",
+    )
+    .expect("writes the password");
     assert!(add.wait().expect("user add ends").success());
     let server = Server::start(data.path());
     let (r1, r1_md5) = mate(files.path(), "axo_R1.fastq.gz", 1, 6000);
