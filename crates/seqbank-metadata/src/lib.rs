@@ -26,6 +26,7 @@
 
 pub mod checklist;
 mod finding;
+pub mod insdc_xml;
 mod model;
 pub mod sheet;
 pub mod sraxml;

@@ -26,10 +26,11 @@
 #[macro_use]
 mod store;
 mod files;
+mod mirror;
 #[cfg(test)]
 mod tests;
 
-pub use self::{files::*, store::*};
+pub use self::{files::*, mirror::*, store::*};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]

@@ -1175,6 +1175,8 @@ impl Metastore {
             "files",
             "jobs",
             "object_changes",
+            "mirror_records",
+            "mirror_imports",
         ] {
             let sql = format!("SELECT COUNT(*) FROM {table}");
             let n: i64 = with_pool!(self, |pool| sqlx::query_scalar(AssertSqlSafe(sql))

@@ -240,6 +240,9 @@ pub struct IndexStats {
 struct Payload {
     schema: u32,
     watermark: Option<i64>,
+    /// The last mirrored-record change applied (the metastore's `mirror_records.seq`).
+    #[serde(default)]
+    mirror: Option<i64>,
 }
 
 #[derive(Clone, Copy)]
@@ -485,6 +488,7 @@ impl SearchIndex {
             writer,
             fields: self.fields,
             analyzer: Analyzer::new(),
+            payload: read_payload(&self.index)?,
         })
     }
 
@@ -497,6 +501,11 @@ impl SearchIndex {
     /// The last metastore change the index has applied.
     pub fn watermark(&self) -> Result<Option<i64>> {
         Ok(read_payload(&self.index)?.watermark)
+    }
+
+    /// The last mirrored-record change applied, if any.
+    pub fn mirror_watermark(&self) -> Result<Option<i64>> {
+        Ok(read_payload(&self.index)?.mirror)
     }
 
     /// Size and shape.
@@ -862,6 +871,7 @@ fn read_payload(index: &Index) -> Result<Payload> {
         None => Payload {
             schema: SCHEMA_VERSION,
             watermark: None,
+            mirror: None,
         },
     })
 }
@@ -1162,6 +1172,8 @@ pub struct Writer {
     writer: IndexWriter,
     fields: Fields,
     analyzer: Analyzer,
+    /// What the next commit records: the index's payload as opened, with this writer's marks.
+    payload: Payload,
 }
 
 /// Tokenizes text as the index's `en_stem` tokenizer does (words, lower case, English stems),
@@ -1257,16 +1269,27 @@ impl Writer {
     /// Removes every record.
     pub fn clear(&mut self) -> Result<()> {
         self.writer.delete_all_documents()?;
+        // Mirrored records go too; they come back from the start of their feed.
+        self.payload.mirror = None;
         Ok(())
     }
 
     /// Makes everything written so far durable and visible, with the metastore change it
     /// reflects.
     pub fn commit(&mut self, watermark: Option<i64>) -> Result<()> {
-        let payload = serde_json::to_string(&Payload {
-            schema: SCHEMA_VERSION,
-            watermark,
-        })?;
+        self.payload.watermark = watermark;
+        self.commit_payload()
+    }
+
+    /// Makes everything written so far durable and visible, with the mirrored-record change it
+    /// reflects; the metastore change stays as it was.
+    pub fn commit_mirror(&mut self, mirror: i64) -> Result<()> {
+        self.payload.mirror = Some(mirror);
+        self.commit_payload()
+    }
+
+    fn commit_payload(&mut self) -> Result<()> {
+        let payload = serde_json::to_string(&self.payload)?;
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&payload);
         prepared.commit()?;

@@ -52,6 +52,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/submissions/{id}/return", post(return_submission))
         .route("/api/v1/submissions/{id}/approve", post(approve))
         .route("/api/v1/jobs", get(jobs))
+        .route("/api/v1/mirror", get(mirror_status))
         .route("/api/v1/{kind}", get(objects).post(create_object))
         .route("/api/v1/{kind}/{key}", get(object).put(update_object))
         .route("/api/v1/{kind}/{key}/history", get(history))
@@ -573,12 +574,90 @@ async fn create_object(
     Ok(added(findings))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormatQuery {
+    format: Option<String>,
+}
+
+/// The mirrored type a plural path segment names.
+fn mirror_kind(plural: &str) -> Option<&'static str> {
+    Some(match plural {
+        "projects" => "project",
+        "samples" => "sample",
+        "experiments" => "experiment",
+        "runs" => "run",
+        "analyses" => "analysis",
+        "assemblies" => "assembly",
+        "submissions" => "submission",
+        _ => return None,
+    })
+}
+
+fn xml_response(xml: String) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+        xml,
+    )
+        .into_response()
+}
+
+/// A record by accession (or row id): this center's own first, then the mirror.
+/// `?format=xml` gives INSDC XML: generated for released local records, the dump's own text
+/// for mirrored ones.
 async fn object(
     State(state): State<AppState>,
     Auth(actor): Auth,
     P((kind, key)): P<(String, String)>,
+    Q(query): Q<FormatQuery>,
 ) -> ApiResult {
-    Ok(Json(state.service.object(&actor, kind_of(&kind)?, &key).await?).into_response())
+    let xml = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("xml") => true,
+        Some(other) => {
+            return Err(ApiError::from(ParseError::new(
+                "format",
+                format!("{other:?} is not a format: use json or xml"),
+            )));
+        }
+    };
+    if let Some(local) = ObjectKind::from_plural(&kind) {
+        match state.service.object(&actor, local, &key).await {
+            Ok(_) if xml => {
+                return Ok(xml_response(
+                    state.service.export_xml(&actor, local, &key).await?,
+                ));
+            }
+            Ok(view) => return Ok(Json(view).into_response()),
+            Err(Error::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let singular = mirror_kind(&kind).ok_or(ApiError(Error::NotFound("object")))?;
+    let (view, raw) = state
+        .service
+        .mirror_record(&actor, Some(singular), &key)
+        .await?;
+    if xml {
+        if raw.starts_with('<') {
+            return Ok(xml_response(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{raw}\n"
+            )));
+        }
+        return Err(ApiError::from(ParseError::new(
+            "format",
+            format!(
+                "{} came from a tab-separated dump ({}); it has no XML form",
+                view.accession, view.mirror.dump
+            ),
+        )));
+    }
+    Ok(Json(view).into_response())
+}
+
+/// Mirrored record counts and the latest imports with their problems.
+async fn mirror_status(State(state): State<AppState>, Auth(_actor): Auth) -> ApiResult {
+    Ok(Json(state.service.mirror_status().await?).into_response())
 }
 
 #[derive(Deserialize)]

@@ -9,6 +9,7 @@ pub mod authz;
 mod clock;
 mod files;
 pub mod jobs;
+pub mod mirror;
 mod portal;
 mod search;
 mod service;

@@ -155,6 +155,7 @@ impl Service {
                 break;
             }
         }
+        total += self.sync_mirror().await?;
         Ok(total)
     }
 
@@ -215,7 +216,8 @@ impl Service {
             done: Some(watermark),
             ..SyncState::default()
         };
-        Ok(done)
+        drop(state);
+        Ok(done + self.sync_mirror().await? as u64)
     }
 
     /// Describes an object for the index.

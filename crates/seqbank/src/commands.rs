@@ -3,6 +3,7 @@
 pub(crate) mod client;
 pub(crate) mod demo;
 pub(crate) mod fsck;
+pub(crate) mod mirror;
 pub(crate) mod search;
 pub(crate) mod serve;
 pub(crate) mod upload;

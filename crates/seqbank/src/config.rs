@@ -31,6 +31,37 @@ pub(crate) struct Config {
     pub(crate) search: SearchConfig,
     /// The web pages.
     pub(crate) web: WebConfig,
+    /// Mirroring NCBI/INSDC public metadata.
+    pub(crate) mirror: MirrorConfig,
+}
+
+/// `[mirror]`: what `seqbank mirror schedule` imports each day, and when.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct MirrorConfig {
+    /// Time of day (UTC, HH:MM) the daily update starts.
+    pub(crate) at: String,
+    /// The dumps, applied in this order.
+    pub(crate) sources: Vec<MirrorSource>,
+}
+
+impl Default for MirrorConfig {
+    fn default() -> Self {
+        Self {
+            at: "03:00".into(),
+            sources: Vec::new(),
+        }
+    }
+}
+
+/// One dump the daily update applies.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MirrorSource {
+    /// bioproject, biosample, sra, sra-accessions or assembly.
+    pub(crate) source: String,
+    /// A file or folder, or an http(s) URL fetched into the data folder first.
+    pub(crate) path: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -121,6 +152,7 @@ impl Default for Config {
             jobs: JobsConfig::default(),
             search: SearchConfig::default(),
             web: WebConfig::default(),
+            mirror: MirrorConfig::default(),
         }
     }
 }

@@ -43,6 +43,9 @@ enum Command {
     Search(commands::search::Args),
     /// Rebuild the search index from the metastore.
     Reindex(commands::search::ReindexArgs),
+    /// Mirror NCBI/INSDC public metadata: import dumps, show the mirror, run the daily update.
+    #[command(subcommand)]
+    Mirror(commands::mirror::Command),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Fsck(args) => commands::fsck::run(args),
         Command::Search(args) => commands::search::run(args),
         Command::Reindex(args) => commands::search::reindex(args),
+        Command::Mirror(command) => commands::mirror::run(command),
     };
     match result {
         Ok(code) => code,

@@ -9,6 +9,7 @@ mod authz;
 mod files;
 mod input;
 mod lifecycle;
+mod mirror;
 mod search;
 mod support;
 mod web;

@@ -1,0 +1,337 @@
+//! The mirror through the API: mirrored records read, searched and shown as XML; status rules
+//! (the accessions table over SRA XML, newer wins, the center's own wins, unpublished hidden);
+//! released local records exported as INSDC XML that validates against the INSDC schemas.
+
+use std::path::PathBuf;
+
+use seqbank_mirror::Source;
+use serde_json::Value;
+
+use crate::support::{TestApp, batch};
+
+fn corpora() -> Option<PathBuf> {
+    let dir = std::env::var_os("SEQBANK_CORPORA").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora"),
+        PathBuf::from,
+    );
+    if dir.join("insdc-xml").is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipping: no corpora at {}", dir.display());
+        None
+    }
+}
+
+async fn import(
+    app: &TestApp,
+    source: Source,
+    path: &std::path::Path,
+) -> seqbank_metastore::MirrorImport {
+    let import = app
+        .service
+        .mirror_import(source, path, Some("2026-11-20"), &|_| {})
+        .await
+        .unwrap();
+    app.service.sync_search().await.unwrap();
+    import
+}
+
+async fn get(app: &TestApp, path: &str, who: Option<&str>) -> (u16, Value, String) {
+    let reply = app.call("GET", path, who, "").await;
+    (reply.status, reply.json, reply.text)
+}
+
+#[tokio::test]
+async fn mirrored_records_are_read_searched_and_shown_as_their_xml() {
+    let Some(corpora) = corpora() else { return };
+    let app = TestApp::new().await;
+    let biosample = import(
+        &app,
+        Source::Biosample,
+        &corpora.join("ncbi-metadata/biosample_set.head.xml.gz"),
+    )
+    .await;
+    assert_eq!(
+        (
+            biosample.imported,
+            biosample.skipped,
+            biosample.state.as_str()
+        ),
+        (10, 0, "done")
+    );
+    import(
+        &app,
+        Source::Bioproject,
+        &corpora.join("ncbi-metadata/bioproject.head.xml"),
+    )
+    .await;
+    let sra = import(&app, Source::Sra, &corpora.join("insdc-xml/examples")).await;
+    assert_eq!(sra.skipped, 0, "{:?}", sra.problem_list());
+
+    let (status, sample, _) = get(&app, "/api/v1/samples/SAMN00000002", None).await;
+    assert_eq!(status, 200, "{sample}");
+    assert_eq!(sample["mirrored"], true);
+    assert_eq!(sample["source"], "NCBI");
+    assert_eq!(sample["mirror"]["dump"], "biosample");
+    assert_eq!(sample["title"], "Alistipes putredinis DSM 17216");
+    assert_eq!(sample["fields"]["tax_id"], 445970);
+    assert!(
+        sample["fields"]["attributes"]
+            .to_string()
+            .contains("Homo sapiens"),
+        "{sample}"
+    );
+
+    let (status, project, _) = get(&app, "/api/v1/projects/PRJNA3", None).await;
+    assert_eq!(
+        (status, project["fields"]["organism"].as_str()),
+        (200, Some("Borreliella burgdorferi B31"))
+    );
+    let (status, experiment, _) = get(&app, "/api/v1/experiments/ERX000119", None).await;
+    assert_eq!((status, experiment["source"].as_str()), (200, Some("ENA")));
+    assert_eq!(experiment["fields"]["library_strategy"], "WGS");
+    // A sample is not found as a project.
+    assert_eq!(
+        get(&app, "/api/v1/projects/SAMN00000002", None).await.0,
+        404
+    );
+
+    // Its own XML back, as the dump had it.
+    let reply = app
+        .call("GET", "/api/v1/samples/SRS001433?format=xml", None, "")
+        .await;
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply
+            .text
+            .contains("<SAMPLE center_name=\"HapMap\" alias=\"NA18758\" accession=\"SRS001433\">"),
+        "{}",
+        reply.text
+    );
+
+    // Findable by field, by accession and by free text.
+    let (_, hits, _) = get(
+        &app,
+        "/api/v1/search?query=host:%22Homo%20sapiens%22&result=sample",
+        None,
+    )
+    .await;
+    assert!(hits["total"].as_u64().unwrap() >= 1, "{hits}");
+    let (_, hits, _) = get(
+        &app,
+        "/api/v1/search?query=Lyme&fields=accession,source",
+        None,
+    )
+    .await;
+    assert_eq!(hits["hits"][0]["accession"], "PRJNA3", "{hits}");
+    let (_, hits, _) = get(&app, "/api/v1/search?query=population:CHB", None).await;
+    assert_eq!(hits["hits"][0]["accession"], "SRS001433", "{hits}");
+
+    // A receipt's private project: curators only, in records and in search.
+    assert_eq!(get(&app, "/api/v1/projects/PRJEB44969", None).await.0, 404);
+    let (status, private, _) = get(&app, "/api/v1/projects/PRJEB44969", Some("carol")).await;
+    assert_eq!(
+        (status, private["status"].as_str()),
+        (200, Some("unpublished"))
+    );
+    let (_, hits, _) = get(&app, "/api/v1/search?query=PRJEB44969", None).await;
+    assert_eq!(hits["total"], 0, "{hits}");
+
+    // Mirrored records are read-only.
+    let reply = app
+        .call("PUT", "/api/v1/samples/SAMN00000002", Some("carol"), "{}")
+        .await;
+    assert!(reply.status == 404 || reply.status == 403, "{}", reply.text);
+
+    let (_, status, _) = get(&app, "/api/v1/mirror", None).await;
+    assert_eq!(
+        status["records"]["sample"].as_i64().unwrap(),
+        10 + 1,
+        "{status}"
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn status_rows_newer_records_and_the_centers_own_win_as_documented() {
+    let Some(corpora) = corpora() else { return };
+    let app = TestApp::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    import(
+        &app,
+        Source::Sra,
+        &corpora.join("insdc-xml/examples/SRS001433.xml"),
+    )
+    .await;
+
+    // The accessions table suppresses the sample; the XML read again does not undo it.
+    let tab = dir.path().join("SRA_Accessions.tab");
+    std::fs::write(&tab, "Accession\tSubmission\tStatus\tUpdated\tPublished\tReceived\tType\tCenter\tVisibility\tAlias\tExperiment\tSample\tStudy\tLoaded\tSpots\tBases\tMd5sum\tBioSample\tBioProject\tReplacedBy\n\
+SRS001433\tSRA000001\tsuppressed\t2024-02-01T00:00:00Z\t2008-01-01T00:00:00Z\t2008-01-01T00:00:00Z\tSAMPLE\tHapMap\tpublic\tNA18758\t-\t-\tSRP000001\t-\t-\t-\t-\tSAMN00000985\t-\t-\n\
+SRR999999\tSRA000002\tlive\t2024-02-01T00:00:00Z\t2024-01-01T00:00:00Z\t2023-12-01T00:00:00Z\tRUN\tX\tpublic\tr1\tSRX999999\tSRS999999\tSRP999999\t1\t10\t1500\t0123456789abcdef0123456789abcdef\tSAMN1\tPRJNA1\t-\n\
+broken line\n").unwrap();
+    let applied = import(&app, Source::SraAccessions, &tab).await;
+    assert_eq!(
+        (applied.imported, applied.updated, applied.skipped),
+        (1, 1, 1),
+        "{applied:?}"
+    );
+    assert!(
+        applied.problem_list()[0].contains("record 3 (line 4"),
+        "{:?}",
+        applied.problem_list()
+    );
+    let (_, sample, _) = get(&app, "/api/v1/samples/SRS001433", None).await;
+    assert_eq!(sample["status"], "suppressed", "{sample}");
+    assert_eq!(
+        sample["fields"]["organism"], "Homo sapiens",
+        "the fields stay: {sample}"
+    );
+    let again = import(
+        &app,
+        Source::Sra,
+        &corpora.join("insdc-xml/examples/SRS001433.xml"),
+    )
+    .await;
+    assert_eq!((again.unchanged, again.updated), (1, 0), "{again:?}");
+    assert_eq!(
+        get(&app, "/api/v1/samples/SRS001433", None).await.1["status"],
+        "suppressed"
+    );
+    // Suppressed records are shown by accession but not found by search.
+    let (_, hits, _) = get(&app, "/api/v1/search?query=population:CHB", None).await;
+    assert_eq!(hits["total"], 0, "{hits}");
+    let (_, run, _) = get(&app, "/api/v1/runs/SRR999999", None).await;
+    assert!(
+        run["fields"]["attributes"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!([
+                "md5",
+                "0123456789abcdef0123456789abcdef"
+            ])),
+        "{run}"
+    );
+
+    // An older copy of a BioSample does not replace a newer one.
+    let newer = dir.path().join("newer.xml");
+    let older = dir.path().join("older.xml");
+    let sample = |date: &str, title: &str| {
+        format!(
+            "<BioSampleSet><BioSample accession=\"SAMN7\" last_update=\"{date}\"><Description><Title>{title}</Title></Description></BioSample></BioSampleSet>"
+        )
+    };
+    std::fs::write(&newer, sample("2025-01-01T00:00:00", "New title")).unwrap();
+    std::fs::write(&older, sample("2020-01-01T00:00:00", "Old title")).unwrap();
+    import(&app, Source::Biosample, &newer).await;
+    let stale = import(&app, Source::Biosample, &older).await;
+    assert_eq!(stale.unchanged, 1);
+    assert_eq!(
+        get(&app, "/api/v1/samples/SAMN7", None).await.1["title"],
+        "New title"
+    );
+
+    // The center's own accession is never overwritten by a mirrored copy.
+    let id = app.draft("alice", "own", None, batch("own")).await;
+    app.approve(id, "alice").await;
+    app.work().await;
+    let own = dir.path().join("own.xml");
+    std::fs::write(&own, "<STUDY_SET><STUDY accession=\"PRJSB000001\"><DESCRIPTOR><STUDY_TITLE>Mirrored copy</STUDY_TITLE></DESCRIPTOR></STUDY></STUDY_SET>").unwrap();
+    let kept = import(&app, Source::Sra, &own).await;
+    assert_eq!((kept.local_kept, kept.imported), (1, 0), "{kept:?}");
+    let (_, project, _) = get(&app, "/api/v1/projects/PRJSB000001", None).await;
+    assert!(project.get("mirrored").is_none(), "{project}");
+    app.finish().await;
+}
+
+fn xmllint() -> bool {
+    let ok = std::process::Command::new("xmllint")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install xmllint (libxml2-utils)"
+        );
+        eprintln!("skipping: xmllint is not installed (apt-get install libxml2-utils)");
+    }
+    ok
+}
+
+#[tokio::test]
+async fn released_records_export_as_insdc_xml_that_validates() {
+    let Some(corpora) = corpora() else { return };
+    if !xmllint() {
+        return;
+    }
+    let app = TestApp::new().await;
+    let id = app.draft("alice", "x", None, batch("x")).await;
+    app.approve(id, "alice").await;
+    app.work().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for (plural, schema) in [
+        ("projects", "ENA.project.xsd"),
+        ("samples", "SRA.sample.xsd"),
+        ("experiments", "SRA.experiment.xsd"),
+        ("runs", "SRA.run.xsd"),
+    ] {
+        let (status, list, _) = get(
+            &app,
+            &format!("/api/v1/{plural}?status=public"),
+            Some("carol"),
+        )
+        .await;
+        assert_eq!(status, 200, "{list}");
+        for item in list["items"].as_array().unwrap() {
+            let accession = item["accession"].as_str().unwrap();
+            let reply = app
+                .call(
+                    "GET",
+                    &format!("/api/v1/{plural}/{accession}?format=xml"),
+                    None,
+                    "",
+                )
+                .await;
+            assert_eq!(reply.status, 200, "{}", reply.text);
+            assert!(reply.text.contains(&format!("accession=\"{accession}\"")));
+            let file = dir.path().join(format!("{accession}.xml"));
+            std::fs::write(&file, &reply.text).unwrap();
+            let out = std::process::Command::new("xmllint")
+                .arg("--noout")
+                .arg("--schema")
+                .arg(corpora.join("insdc-xml/schema").join(schema))
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{accession} against {schema}: {}\n{}",
+                String::from_utf8_lossy(&out.stderr),
+                reply.text
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 7, "{checked}");
+    // Drafts are not exported.
+    app.draft_metadata("alice", "y", None, &batch("y")).await;
+    let (_, drafts, _) = get(&app, "/api/v1/samples?status=draft", Some("alice")).await;
+    let id = drafts["items"][0]["id"].as_i64().unwrap();
+    let reply = app
+        .call(
+            "GET",
+            &format!("/api/v1/samples/{id}?format=xml"),
+            Some("alice"),
+            "",
+        )
+        .await;
+    assert_eq!(reply.status, 409, "{}", reply.text);
+    assert!(
+        reply.text.contains("only released records"),
+        "{}",
+        reply.text
+    );
+    app.finish().await;
+}
