@@ -2,6 +2,7 @@
 
 pub(crate) mod client;
 pub(crate) mod demo;
+pub(crate) mod export;
 pub(crate) mod fsck;
 pub(crate) mod mirror;
 pub(crate) mod search;

@@ -46,6 +46,9 @@ enum Command {
     /// Mirror NCBI/INSDC public metadata: import dumps, show the mirror, run the daily update.
     #[command(subcommand)]
     Mirror(commands::mirror::Command),
+    /// Export released records (INSDC XML for brokering).
+    #[command(subcommand)]
+    Export(commands::export::Command),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Search(args) => commands::search::run(args),
         Command::Reindex(args) => commands::search::reindex(args),
         Command::Mirror(command) => commands::mirror::run(command),
+        Command::Export(command) => commands::export::run(command),
     };
     match result {
         Ok(code) => code,

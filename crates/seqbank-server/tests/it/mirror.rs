@@ -153,9 +153,21 @@ async fn mirrored_records_are_read_searched_and_shown_as_their_xml() {
 }
 
 #[tokio::test]
-async fn status_rows_newer_records_and_the_centers_own_win_as_documented() {
+async fn status_rows_newer_records_and_the_centers_own_win_on_sqlite() {
     let Some(corpora) = corpora() else { return };
-    let app = TestApp::new().await;
+    rules(TestApp::new().await, &corpora).await;
+}
+
+#[tokio::test]
+async fn status_rows_newer_records_and_the_centers_own_win_on_postgres() {
+    let Some(corpora) = corpora() else { return };
+    let Some(app) = TestApp::postgres().await else {
+        return;
+    };
+    rules(app, &corpora).await;
+}
+
+async fn rules(app: TestApp, corpora: &std::path::Path) {
     let dir = tempfile::tempdir().unwrap();
     import(
         &app,

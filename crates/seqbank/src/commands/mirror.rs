@@ -45,6 +45,10 @@ pub(crate) struct ImportArgs {
 pub(crate) struct StatusArgs {
     #[command(flatten)]
     sources: Sources,
+    /// Also print the record count and a digest of every record's accession, status and
+    /// content (reads the whole mirror), to compare two mirrors.
+    #[arg(long)]
+    digest: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -252,7 +256,12 @@ fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
     super::serve::runtime()?.block_on(async {
         let service = super::serve::open(&config).await?;
         let status = service.mirror_status().await?;
-        println!("{}", serde_json::to_string_pretty(&status)?);
+        let mut out = serde_json::to_value(&status)?;
+        if args.digest {
+            let (records, digest) = service.store().mirror_digest().await?;
+            out["digest"] = serde_json::json!({"records": records, "digest": digest});
+        }
+        println!("{}", serde_json::to_string_pretty(&out)?);
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -2,5 +2,6 @@
 
 mod archive;
 mod browser;
+mod mirror;
 mod resume;
 mod validate;
