@@ -1,5 +1,6 @@
 //! `seqbank mirror import` as an operator runs it: killed with SIGKILL and restarted it ends where
 //! an uninterrupted import ends; malformed input is reported by file, record, line and reason.
+#![allow(clippy::unwrap_used)]
 
 use std::{
     io::Write,
