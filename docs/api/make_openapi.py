@@ -104,7 +104,8 @@ paths = {
         "post": op("Add one object to a draft submission", ok("Added", ref("Added"), "201"), "objects", body({"type": "object"}), params=[KIND, param("submission", "query", {"type": "integer"}, "Draft submission id.", True)]),
     },
     "/api/v1/{kind}/{key}": {
-        "get": op("One object; private ones are 404 to those who may not see them; suppressed and withdrawn ones resolve to a tombstone", ok("Object", ref("Object")), "objects", params=[KIND, KEY]),
+        "get": op("One object; private ones are 404 to those who may not see them; suppressed and withdrawn ones resolve to a tombstone. An accession this center does not hold is looked up in the mirror of NCBI/INSDC records (also for analyses and assemblies; the answer has mirrored: true). format=xml gives INSDC XML: generated for released local records (409 for others), the dump's own text for mirrored ones", ok("Object", ref("Object")), "objects",
+            params=[KIND, KEY, param("format", "query", {"enum": ["json", "xml"]}, "Answer format.")], errors=("400", "401", "404", "409")),
         "put": op("Replace an object's metadata: in place in a draft, as a new version once accessioned", ok("Object", ref("Object")), "objects", body({"type": "object"}),
             params=[KIND, KEY, param("reason", "query", {"type": "string"}, "Why (kept in the history).")]),
     },
@@ -132,6 +133,7 @@ paths = {
     },
     "/api/v1/jobs": {"get": op("Background jobs, newest first (curators)", ok("Jobs", {"type": "object", "properties": {"items": {"type": "array", "items": ref("Job")}}}), "files",
         params=[param("kind", "query", {"enum": ["validate_run", "archive_submission", "release_due", "expire_uploads", "audit"]}, "Only this kind."), param("subject", "query", {"type": "integer"}, "Only jobs about this run or submission id.")], errors=("401", "403"))},
+    "/api/v1/mirror": {"get": op("The mirror of NCBI/INSDC public metadata: records per type and the latest imports (source, file, dump date, state, position, imported, updated, unchanged, skipped, kept as this center's own, first problems, error)", ok("Mirror", {"type": "object", "properties": {"records": {"type": "object"}, "imports": {"type": "array", "items": {"type": "object"}}}}), "search", errors=())},
     "/api/v1/search": {"get": op("Search every record the caller may see: ranked hits, the total, facet counts and a cursor (docs/search.md)", {"200": {"description": "Results", "content": {
             "application/json": {"schema": ref("SearchResults")}, "text/tab-separated-values": {"schema": {"type": "string"}, "description": "Header line and one line per hit; X-Total-Count and X-Next-Cursor headers"}}}}, "search",
         params=[param("query", "query", {"type": "string"}, "The query: words, field:value, \"phrases\", prefix*, AND/OR/NOT, (groups), field:[from TO until], tax_eq(ID); empty for everything."),

@@ -39,6 +39,9 @@ pub(crate) struct ImportArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    /// Only read the dumps and report what they hold and what is malformed; write nothing.
+    #[arg(long)]
+    check: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -70,6 +73,9 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
 
 fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let source: Source = args.source.parse().map_err(anyhow::Error::msg)?;
+    if args.check {
+        return check(source, &args.files);
+    }
     let config = Config::load(&args.sources)?;
     super::serve::runtime()?.block_on(async {
         let service = super::serve::open(&config).await?;
@@ -91,6 +97,50 @@ fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         } else {
             ExitCode::SUCCESS
         })
+    })
+}
+
+/// Reads dumps without writing anything: record and attribute counts, and every malformed record.
+fn check(source: Source, files: &[String]) -> anyhow::Result<ExitCode> {
+    let mut failed = false;
+    for file in files {
+        let started = Instant::now();
+        let records = match seqbank_mirror::read_path(source, Path::new(file)) {
+            Ok(records) => records,
+            Err(e) => {
+                eprintln!("seqbank: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        let (mut n, mut attributes, mut skipped) = (0u64, 0u64, 0u64);
+        for item in records {
+            match item {
+                Ok(seqbank_mirror::Item::Record(r)) => {
+                    n += 1;
+                    attributes += r.attributes.len() as u64;
+                }
+                Ok(seqbank_mirror::Item::Skipped(s)) => {
+                    skipped += 1;
+                    println!("  skipped {s}");
+                }
+                Err(e) => {
+                    eprintln!("seqbank: {e}");
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        println!(
+            "{source} {file}: records={n} attributes={attributes} skipped={skipped} in {seconds:.2} s ({:.0} records/s)",
+            n as f64 / seconds.max(1e-9)
+        );
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
 }
 
