@@ -37,7 +37,7 @@ if [ ! -s "$INC" ]; then
     awk -v n=100000 '/<BioSample /{c++} c>n && /<BioSample /{exit} {print} END{print "</BioSampleSet>"}' "$DUMP" \
         | sed -e 's/last_update="20[0-9][0-9]/last_update="2026/' -e 's|<Title>|<Title>Revised |' > "$INC"
 fi
-cargo build --release -q -p seqbank
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p seqbank
 SB=$PWD/target/release/seqbank
 T() { /usr/bin/time -f "%e s wall, %U s user, %M KiB peak RSS" "$@"; }
 
