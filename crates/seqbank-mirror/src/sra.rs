@@ -111,14 +111,7 @@ fn tarball(
                 Ok(items) => items,
                 // A member that is not SRA XML is reported and passed over.
                 Err(e) => {
-                    let _ = tx.send(Ok(Item::Skipped(crate::Skip {
-                        record: 0,
-                        file: member,
-                        offset: 0,
-                        line: 1,
-                        accession: None,
-                        reason: e.to_string(),
-                    })));
+                    let _ = tx.send(Ok(Item::Skipped(whole_file(member, &e))));
                     continue;
                 }
             };
@@ -130,6 +123,18 @@ fn tarball(
         }
     });
     Box::new(rx.into_iter())
+}
+
+/// A member or file that could not be read as SRA XML at all: reported, and passed over.
+fn whole_file(file: String, e: &Error) -> crate::Skip {
+    crate::Skip {
+        record: 0,
+        file,
+        offset: 0,
+        line: 1,
+        accession: None,
+        reason: e.to_string(),
+    }
 }
 
 /// Every `.xml` file below a folder, in name order.
@@ -193,14 +198,7 @@ impl Iterator for Folder {
                 Ok(items) => self.current = Some(items),
                 Err(e) => {
                     self.current = None;
-                    return Some(Ok(Item::Skipped(crate::Skip {
-                        record: 0,
-                        file: name,
-                        offset: 0,
-                        line: 1,
-                        accession: None,
-                        reason: e.to_string(),
-                    })));
+                    return Some(Ok(Item::Skipped(whole_file(name, &e))));
                 }
             }
         }
@@ -338,6 +336,16 @@ fn common(el: &Element, kind: &'static str, attributes: &str) -> Result<MirrorRe
     Ok(record)
 }
 
+/// The names of the files an object lists (`DATA_BLOCK/FILES/FILE` and the like), as `file`
+/// attributes.
+fn files(record: &mut MirrorRecord, el: &Element) {
+    for file in el.descendants().into_iter().filter(|d| d.name == "FILE") {
+        if let Some(name) = file.attr("filename") {
+            record.attributes.push(("file".into(), name.to_owned()));
+        }
+    }
+}
+
 fn finish(mut record: MirrorRecord) -> Result<MirrorRecord, String> {
     if record.title.is_empty() {
         record.title.clone_from(&record.accession);
@@ -431,11 +439,7 @@ fn run(el: &Element) -> Result<MirrorRecord, String> {
             r.attributes.push((key.to_owned(), v.to_owned()));
         }
     }
-    for file in el.descendants().into_iter().filter(|d| d.name == "FILE") {
-        if let Some(name) = file.attr("filename") {
-            r.attributes.push(("file".into(), name.to_owned()));
-        }
-    }
+    files(&mut r, el);
     finish(r)
 }
 
@@ -448,11 +452,7 @@ fn analysis(el: &Element) -> Result<MirrorRecord, String> {
     if let Some(date) = el.attr("analysis_date") {
         r.attributes.push(("analysis_date".into(), date.to_owned()));
     }
-    for file in el.descendants().into_iter().filter(|d| d.name == "FILE") {
-        if let Some(name) = file.attr("filename") {
-            r.attributes.push(("file".into(), name.to_owned()));
-        }
-    }
+    files(&mut r, el);
     finish(r)
 }
 

@@ -408,11 +408,11 @@ fn assembly_row(row: &[(&str, &str)]) -> Result<MirrorRecord, String> {
         "seq_rel_date",
     ];
     for (column, value) in row {
-        if !MAPPED.contains(column)
-            && let Some(v) = get(row, column)
-        {
-            let _ = value;
-            record.attributes.push(((*column).to_owned(), v.to_owned()));
+        let value = value.trim();
+        if !MAPPED.contains(column) && !matches!(value, "" | "-" | "na") {
+            record
+                .attributes
+                .push(((*column).to_owned(), value.to_owned()));
         }
     }
     Ok(record)

@@ -9,7 +9,7 @@
 //!    already known from `SRA_Accessions.tab`, and status-only rows (that table, receipts) change
 //!    status, dates and links of the stored record without touching its fields.
 
-use std::{io::Read, path::Path, sync::Arc};
+use std::{io::Read, path::Path};
 
 use seqbank_metastore::{Merge, MirrorImport, MirrorRow};
 use seqbank_mirror::{Item, MirrorRecord, Source};
@@ -347,10 +347,9 @@ impl Service {
         let reader =
             tokio::task::spawn_blocking(move || read_batches(records, source, &date, skip_to, &tx));
 
-        let mut bytes = 0;
         let mut failure = None;
         while let Some(chunk) = rx.recv().await {
-            bytes = chunk.bytes;
+            let bytes = chunk.bytes;
             if let Some(e) = chunk.error {
                 failure = Some(e);
             }
@@ -388,7 +387,6 @@ impl Service {
             .await?;
         import.state = state.to_owned();
         import.error = failure;
-        let _ = bytes;
         Ok(import)
     }
 
@@ -672,9 +670,6 @@ fn read_batches(
         }
     }
 }
-
-/// Shared so the binary can hand it to a progress bar.
-pub type SharedProgress = Arc<dyn Fn(&ImportProgress) + Send + Sync>;
 
 /// The center name written into exported XML.
 pub const CENTER_NAME: &str = "seqbank";

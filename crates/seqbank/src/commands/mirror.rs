@@ -187,11 +187,7 @@ async fn import_one(
     dump_date: Option<&str>,
     json: bool,
 ) -> anyhow::Result<bool> {
-    let size = std::fs::metadata(path)
-        .ok()
-        .filter(|m| m.is_file())
-        .map(|m| m.len());
-    let bar = ProgressBar::new(size.unwrap_or(0)).with_style(
+    let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{prefix} [{bar:30}] {bytes}/{total_bytes} {msg} eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
@@ -204,6 +200,7 @@ async fn import_one(
     ));
     let started = Instant::now();
     let progress = |p: &ImportProgress| {
+        bar.set_length(p.total_bytes.unwrap_or(p.bytes));
         bar.set_position(p.bytes);
         let done = p.position - p.resumed_from;
         let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
