@@ -111,7 +111,13 @@ const KEYS_PER_LOOKUP: usize = 900;
 
 const COLUMNS: &str = "accession, kind, origin, source, dump_date, status, last_update, published, title, body, raw, hash";
 
-fn placeholders(count: usize, first: usize) -> String {
+/// `count` parameters numbered from `first` for PostgreSQL (`$7, $8, …`), or anonymous ones for
+/// SQLite (`?, ?, …`): SQLite finds a numbered parameter by a linear search of the statement's
+/// names, so binding thousands of them costs time quadratic in their number.
+fn placeholders(count: usize, first: usize, postgres: bool) -> String {
+    if !postgres {
+        return vec!["?"; count].join(", ");
+    }
     (first..first + count)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
@@ -178,7 +184,7 @@ impl Metastore {
             for chunk in keys.chunks(KEYS_PER_LOOKUP) {
                 let sql = format!(
                     "SELECT {COLUMNS} FROM mirror_records WHERE accession IN ({})",
-                    placeholders(chunk.len(), 1)
+                    placeholders(chunk.len(), 1, postgres)
                 );
                 let mut q = sqlx::query_as::<_, MirrorRow>(sqlx::AssertSqlSafe(sql));
                 for key in chunk {
@@ -189,7 +195,7 @@ impl Metastore {
                 }
                 let sql = format!(
                     "SELECT accession FROM objects WHERE accession IN ({})",
-                    placeholders(chunk.len(), 1)
+                    placeholders(chunk.len(), 1, postgres)
                 );
                 let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
                 for key in chunk {
@@ -239,7 +245,7 @@ impl Metastore {
                     .await?;
             for chunk in writes.chunks(ROWS_PER_STATEMENT) {
                 let values: Vec<String> = (0..chunk.len())
-                    .map(|i| format!("({})", placeholders(13, i * 13 + 1)))
+                    .map(|i| format!("({})", placeholders(13, i * 13 + 1, postgres)))
                     .collect();
                 let sql = format!(
                     "INSERT INTO mirror_records ({COLUMNS}, seq) VALUES {} ON CONFLICT (accession) DO UPDATE SET kind = excluded.kind, origin = excluded.origin, source = excluded.source, dump_date = excluded.dump_date, status = excluded.status, last_update = excluded.last_update, published = excluded.published, title = excluded.title, body = excluded.body, raw = excluded.raw, hash = excluded.hash, seq = excluded.seq",

@@ -15,6 +15,7 @@ mod fields;
 mod index;
 mod query;
 mod record;
+mod words;
 
 pub use fields::{FIELDS, FieldInfo, FieldType};
 pub use index::{
