@@ -12,6 +12,10 @@ use std::{
 
 use seqbank_search::{Record, SearchIndex};
 
+// The allocator of the `seqbank` binary, so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn unescape(field: &str) -> Option<String> {
     if field == "\\N" {
         return None;

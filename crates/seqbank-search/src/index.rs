@@ -14,9 +14,7 @@ use tantivy::{
         FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
         TextOptions, Value as _,
     },
-    tokenizer::{
-        LowerCaser, RawTokenizer, TextAnalyzer, TokenizerManager,
-    },
+    tokenizer::{LowerCaser, RawTokenizer, TextAnalyzer, TokenizerManager},
 };
 
 use crate::{

@@ -8,8 +8,7 @@
 use std::collections::HashMap;
 
 use tantivy::tokenizer::{
-    Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer,
-    Token, TokenStream, Tokenizer,
+    Language, RawTokenizer, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
 };
 
 /// Distinct words whose stems are remembered before the memory is cleared.
@@ -22,11 +21,14 @@ const LONGEST_WORD: usize = 40;
 /// is `tag:value` and every word of the value comes out as `tag:stem`, so that one field holds
 /// every attribute and a phrase never spans two of them.
 pub(crate) struct StemWords {
-    words: TextAnalyzer,
     stemmer: TextAnalyzer,
-    stems: HashMap<String, String>,
+    stems: HashMap<String, String, rustc_hash::FxBuildHasher>,
+    /// The tokens of the last text: the first `len` of them (the rest keep their buffers).
     tokens: Vec<Token>,
-    scratch: Vec<Token>,
+    len: usize,
+    lower: String,
+    /// The stem of a word not remembered.
+    fresh: String,
     tagged: bool,
 }
 
@@ -43,63 +45,89 @@ impl StemWords {
 
     fn build(tagged: bool) -> Self {
         Self {
-            words: TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(RemoveLongFilter::limit(LONGEST_WORD))
-                .filter(LowerCaser)
-                .build(),
             stemmer: TextAnalyzer::builder(RawTokenizer::default())
                 .filter(Stemmer::new(Language::English))
                 .build(),
-            stems: HashMap::new(),
+            stems: HashMap::default(),
             tokens: Vec::new(),
-            scratch: Vec::new(),
+            len: 0,
+            lower: String::new(),
+            fresh: String::new(),
             tagged,
         }
     }
 
-    fn stem(&mut self, word: &str) -> String {
-        if let Some(stem) = self.stems.get(word) {
-            return stem.clone();
-        }
-        let mut stemmed = self.stemmer.token_stream(word);
-        let stem = stemmed
-            .next()
-            .map_or_else(|| word.to_owned(), |t| t.text.clone());
-        if self.stems.len() >= STEM_CACHE {
-            self.stems.clear();
-        }
-        self.stems.insert(word.to_owned(), stem.clone());
-        stem
-    }
-
+    /// Splits at every character that is not a letter or digit, as tantivy's `SimpleTokenizer`
+    /// does (positions count the words dropped for length too), then lower-cases and stems.
     fn run(&mut self, text: &str) {
-        self.tokens.clear();
+        self.len = 0;
         let (prefix, text) = match (self.tagged, text.split_once(':')) {
             (false, _) => ("", text),
             (true, Some((tag, value))) => (&text[..=tag.len()], value),
             // Without its tag an attribute has nothing to be found by.
             (true, None) => return,
         };
-        let mut words = std::mem::take(&mut self.scratch);
-        {
-            let mut stream = self.words.token_stream(text);
-            while stream.advance() {
-                words.push(stream.token().clone());
+        let mut position = 0;
+        let mut start = None;
+        let end = std::iter::once((text.len(), ' '));
+        for (at, c) in text.char_indices().chain(end) {
+            if c.is_alphanumeric() {
+                start.get_or_insert(at);
+            } else if let Some(from) = start.take() {
+                if at - from < LONGEST_WORD {
+                    self.push(prefix, &text[from..at], from, at, position);
+                }
+                position += 1;
             }
         }
-        for mut token in words.drain(..) {
-            let stem = self.stem(&token.text);
-            token.text = if prefix.is_empty() {
-                stem
-            } else {
-                let mut text = String::with_capacity(prefix.len() + stem.len());
-                text.push_str(prefix);
-                text.push_str(&stem);
-                text
-            };
-            self.tokens.push(token);
+    }
+
+    fn push(&mut self, prefix: &str, word: &str, from: usize, to: usize, position: usize) {
+        self.lower.clear();
+        if word.is_ascii() {
+            self.lower.push_str(word);
+            self.lower.make_ascii_lowercase();
+        } else {
+            // Character by character, as tantivy's `LowerCaser` does (no final-sigma rule).
+            self.lower.extend(word.chars().flat_map(char::to_lowercase));
         }
-        self.scratch = words;
+        // Words with digits are mostly identifiers, seen once: stemmed, not remembered.
+        let remember = !self.lower.bytes().any(|b| b.is_ascii_digit());
+        let stem = match self.stems.get(self.lower.as_str()) {
+            Some(stem) => stem.as_str(),
+            None => {
+                let stem = {
+                    let mut stemmed = self.stemmer.token_stream(&self.lower);
+                    stemmed
+                        .next()
+                        .map_or_else(|| self.lower.clone(), |t| t.text.clone())
+                };
+                if !remember {
+                    self.fresh = stem;
+                    self.fresh.as_str()
+                } else {
+                    if self.stems.len() >= STEM_CACHE {
+                        self.stems.clear();
+                    }
+                    self.stems
+                        .entry(self.lower.clone())
+                        .or_insert(stem)
+                        .as_str()
+                }
+            }
+        };
+        if self.len == self.tokens.len() {
+            self.tokens.push(Token::default());
+        }
+        let token = &mut self.tokens[self.len];
+        token.text.clear();
+        token.text.push_str(prefix);
+        token.text.push_str(stem);
+        token.offset_from = from;
+        token.offset_to = to;
+        token.position = position;
+        token.position_length = 1;
+        self.len += 1;
     }
 }
 
@@ -142,7 +170,7 @@ impl Tokenizer for StemWords {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens<'a> {
         self.run(text);
         Tokens {
-            tokens: &mut self.tokens,
+            tokens: &mut self.tokens[..self.len],
             at: 0,
         }
     }
@@ -168,7 +196,9 @@ mod tests {
         let stock = TokenizerManager::default().get("en_stem").unwrap();
         let mine = TextAnalyzer::from(StemWords::new());
         let text = "Running mice; the LIVERS of Homo sapiens, 16S rRNA gene sequencing \
-                    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa café running";
+                    aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa café running ÉTÉ Straße \
+                    ΣΊΣΥΦΟΣ İstanbul x_y-z/w 3'UTR \
+                    bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb cccccccccccccccccccccccccccccccccccccccc";
         assert_eq!(texts(mine.clone(), text), texts(stock, text));
         // Twice through the same tokenizer: the remembered stems give the same answer.
         let mut twice = mine;
