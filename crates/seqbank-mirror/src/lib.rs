@@ -31,6 +31,7 @@
 //! # Ok::<(), seqbank_mirror::Error>(())
 //! ```
 
+mod fast;
 mod ncbi;
 mod sra;
 mod tab;
@@ -417,8 +418,8 @@ pub fn read_path(source: Source, path: &std::path::Path) -> Result<Records, Erro
 }
 
 /// The record text as stored: XML as the dump wrote it.
-pub(crate) fn raw_text(bytes: &[u8]) -> String {
-    xml::decode(bytes).into_owned()
+pub(crate) fn raw_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| xml::decode(e.as_bytes()).into_owned())
 }
 
 #[cfg(test)]

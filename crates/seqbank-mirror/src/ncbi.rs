@@ -17,12 +17,16 @@ pub(crate) enum Kind {
 /// Turns one parsed record element into a record.
 pub(crate) type Mapper = fn(&Element) -> Result<MirrorRecord, String>;
 
+/// Reads a record without a tree, or gives up (`None`) and leaves it to the tree and `Mapper`.
+pub(crate) type FastMapper = fn(&str) -> Option<MirrorRecord>;
+
 /// The records of one XML stream.
 pub(crate) struct XmlItems {
     splitter: Splitter<Box<dyn Read + Send>>,
     file: String,
     number: u64,
     map: Mapper,
+    fast: Option<FastMapper>,
     failed: bool,
 }
 
@@ -39,8 +43,15 @@ impl XmlItems {
             file: file.to_owned(),
             number: 0,
             map,
+            fast: None,
             failed: false,
         }
+    }
+
+    /// Reads records with `fast` first.
+    pub(crate) fn with_fast(mut self, fast: FastMapper) -> Self {
+        self.fast = Some(fast);
+        self
     }
 }
 
@@ -69,28 +80,38 @@ impl Iterator for XmlItems {
             }
         };
         self.number += 1;
-        let skip = |reason: String| Skip {
+        let xml::RawRecord {
+            bytes,
+            offset,
+            line,
+            unterminated,
+        } = raw;
+        let skip = |reason: String, bytes: &[u8]| Skip {
             record: self.number,
             file: self.file.clone(),
-            offset: raw.offset,
-            line: raw.line,
-            accession: accession_in(&raw.bytes),
+            offset,
+            line,
+            accession: accession_in(bytes),
             reason,
         };
-        if let Some(why) = raw.unterminated {
-            return Some(Ok(Item::Skipped(skip(why.to_owned()))));
+        if let Some(why) = unterminated {
+            return Some(Ok(Item::Skipped(skip(why.to_owned(), &bytes))));
         }
-        let text = xml::decode(&raw.bytes);
+        let text = raw_text(bytes);
+        if let Some(mut record) = self.fast.and_then(|fast| fast(&text)) {
+            record.raw = text;
+            return Some(Ok(Item::Record(Box::new(record))));
+        }
         let element = match xml::parse(&text) {
             Ok(element) => element,
-            Err(e) => return Some(Ok(Item::Skipped(skip(e)))),
+            Err(e) => return Some(Ok(Item::Skipped(skip(e, text.as_bytes())))),
         };
         match (self.map)(&element) {
             Ok(mut record) => {
-                record.raw = raw_text(&raw.bytes);
+                record.raw = text;
                 Some(Ok(Item::Record(Box::new(record))))
             }
-            Err(e) => Some(Ok(Item::Skipped(skip(e)))),
+            Err(e) => Some(Ok(Item::Skipped(skip(e, text.as_bytes())))),
         }
     }
 }
@@ -101,7 +122,7 @@ pub(crate) fn read(input: Box<dyn Read + Send>, name: &str, kind: Kind) -> Resul
     let root = xml::root_name(&head).unwrap_or_default();
     let (expected, tag, map): (&[&str], &str, Mapper) = match kind {
         Kind::Project => (&["PackageSet", "Package"], "Package", bioproject),
-        Kind::Sample => (&["BioSampleSet", "BioSample"], "BioSample", biosample),
+        Kind::Sample => (&["BioSampleSet", "BioSample"], "BioSample", biosample_tree),
     };
     if !expected.contains(&root.as_str()) {
         let hint = match root.as_str() {
@@ -118,7 +139,11 @@ pub(crate) fn read(input: Box<dyn Read + Send>, name: &str, kind: Kind) -> Resul
             ),
         });
     }
-    Ok(XmlItems::new(stream, head, name, tag, map))
+    let items = XmlItems::new(stream, head, name, tag, map);
+    Ok(match kind {
+        Kind::Sample => items.with_fast(crate::fast::biosample),
+        Kind::Project => items,
+    })
 }
 
 /// A date attribute, if present.
@@ -132,7 +157,8 @@ fn push_attr(record: &mut MirrorRecord, tag: &str, value: Option<String>) {
     }
 }
 
-fn biosample(el: &Element) -> Result<MirrorRecord, String> {
+/// A BioSample read from its tree (records the fast path in `fast.rs` gives up on).
+pub(crate) fn biosample_tree(el: &Element) -> Result<MirrorRecord, String> {
     let accession = el
         .attr("accession")
         .map(str::to_owned)
