@@ -354,6 +354,30 @@ impl Metastore {
         .await?))
     }
 
+    /// Mirrored records published from the day `from` up to, not including, the day `until`
+    /// (`YYYY-MM-DD`; the stored dates may carry a time), in accession order after
+    /// `after_accession`: the records whose publication date has come since a day.
+    pub async fn mirror_published_between(
+        &self,
+        from: &str,
+        until: &str,
+        after_accession: &str,
+        limit: i64,
+    ) -> Result<Vec<MirrorRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM mirror_records WHERE published >= $1 AND published < $2 AND accession > $3 ORDER BY accession LIMIT $4"
+        );
+        Ok(with_pool!(self, |pool| sqlx::query_as(
+            sqlx::AssertSqlSafe(sql)
+        )
+        .bind(from)
+        .bind(until)
+        .bind(after_accession)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?))
+    }
+
     /// Mirrored records per kind.
     pub async fn mirror_counts(&self) -> Result<Vec<(String, i64)>> {
         Ok(with_pool!(self, |pool| sqlx::query_as(

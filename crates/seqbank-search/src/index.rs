@@ -241,6 +241,9 @@ struct Payload {
     /// The last mirrored-record change applied (the metastore's `mirror_records.seq`).
     #[serde(default)]
     mirror: Option<i64>,
+    /// The day mirrored records were last shown or hidden by their publication dates.
+    #[serde(default)]
+    mirror_day: Option<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -508,6 +511,12 @@ impl SearchIndex {
     /// The last mirrored-record change applied, if any.
     pub fn mirror_watermark(&self) -> Result<Option<i64>> {
         Ok(read_payload(&self.index)?.mirror)
+    }
+
+    /// The day mirrored records were last shown or hidden by their publication dates
+    /// (`YYYY-MM-DD`), if ever.
+    pub fn mirror_day(&self) -> Result<Option<String>> {
+        Ok(read_payload(&self.index)?.mirror_day)
     }
 
     /// Size and shape.
@@ -874,6 +883,7 @@ fn read_payload(index: &Index) -> Result<Payload> {
             schema: SCHEMA_VERSION,
             watermark: None,
             mirror: None,
+            mirror_day: None,
         },
     })
 }
@@ -1203,6 +1213,7 @@ impl Writer {
         self.writer.delete_all_documents()?;
         // Mirrored records go too; they come back from the start of their feed.
         self.payload.mirror = None;
+        self.payload.mirror_day = None;
         Ok(())
     }
 
@@ -1217,6 +1228,13 @@ impl Writer {
     /// reflects; the metastore change stays as it was.
     pub fn commit_mirror(&mut self, mirror: i64) -> Result<()> {
         self.payload.mirror = Some(mirror);
+        self.commit_payload()
+    }
+
+    /// Makes everything written so far durable and visible with the day mirrored records were
+    /// shown or hidden by their publication dates; the change marks stay as they were.
+    pub fn commit_mirror_day(&mut self, day: &str) -> Result<()> {
+        self.payload.mirror_day = Some(day.to_owned());
         self.commit_payload()
     }
 

@@ -522,6 +522,70 @@ impl Service {
             .map_err(|e| Error::Internal(Box::new(e)))?
             .map_err(|e| Error::Internal(Box::new(e)))?;
         }
+        Ok(total + self.mirror_dates_pass().await?)
+    }
+
+    /// Once a day, shows in search the mirrored records whose publication date has come since
+    /// the last pass (imported while it was ahead, they were indexed for curators only); returns
+    /// how many were reindexed.
+    async fn mirror_dates_pass(&self) -> Result<usize> {
+        let index = self.search.index.clone();
+        let internal = |e: seqbank_search::Error| Error::Internal(Box::new(e));
+        let today = self.clock.today();
+        let day = today.to_string();
+        let last = index.mirror_day().map_err(internal)?;
+        if last.as_deref().is_some_and(|last| last >= day.as_str()) {
+            return Ok(0);
+        }
+        let mut writer = {
+            let index = index.clone();
+            tokio::task::spawn_blocking(move || index.writer(32 << 20))
+                .await
+                .map_err(|e| Error::Internal(Box::new(e)))?
+                .map_err(internal)?
+        };
+        let mut total = 0;
+        // A fresh index was just built with today's view of every record.
+        if let Some(last) = last {
+            let next_day = |d: &str| -> Option<String> {
+                let d: jiff::civil::Date = d.get(..10)?.parse().ok()?;
+                Some(d.tomorrow().ok()?.to_string())
+            };
+            let from = next_day(&last).unwrap_or_else(|| day.clone());
+            let until = next_day(&day).unwrap_or_else(|| day.clone());
+            let mut after = String::new();
+            loop {
+                let rows = self
+                    .store
+                    .mirror_published_between(&from, &until, &after, INDEX_BATCH)
+                    .await?;
+                let Some(last_row) = rows.last() else { break };
+                after = last_row.accession.clone();
+                let full = rows.len() as i64 == INDEX_BATCH;
+                let records: Vec<Record> = rows.iter().map(|r| record_of(r, &day)).collect();
+                total += records.len();
+                writer = tokio::task::spawn_blocking(move || -> seqbank_search::Result<_> {
+                    for record in &records {
+                        writer.upsert(record)?;
+                    }
+                    Ok(writer)
+                })
+                .await
+                .map_err(|e| Error::Internal(Box::new(e)))?
+                .map_err(internal)?;
+                if !full {
+                    break;
+                }
+            }
+        }
+        tokio::task::spawn_blocking(move || -> seqbank_search::Result<()> {
+            writer.commit_mirror_day(&day)?;
+            index.reload()?;
+            writer.finish()
+        })
+        .await
+        .map_err(|e| Error::Internal(Box::new(e)))?
+        .map_err(internal)?;
         Ok(total)
     }
 }

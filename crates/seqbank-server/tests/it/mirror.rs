@@ -243,6 +243,29 @@ broken line\n").unwrap();
         "New title"
     );
 
+    // A record published in two days is for curators only until the day comes; the daily pass
+    // of the search sync then shows it to everyone.
+    let future = dir.path().join("future.xml");
+    std::fs::write(&future, "<BioSampleSet><BioSample accession=\"SAMN8\" publication_date=\"2026-11-23T00:00:00.000\" last_update=\"2026-11-20T00:00:00\"><Description><Title>Embargoed marmoset</Title></Description></BioSample></BioSampleSet>").unwrap();
+    import(&app, Source::Biosample, &future).await;
+    let find = "/api/v1/search?query=marmoset";
+    assert_eq!(get(&app, "/api/v1/samples/SAMN8", None).await.0, 404);
+    assert_eq!(get(&app, find, None).await.1["total"], 0);
+    assert_eq!(get(&app, find, Some("carol")).await.1["total"], 1);
+    app.service
+        .clock()
+        .set("2026-11-22T12:00:00Z".parse().unwrap());
+    app.service.sync_search().await.unwrap();
+    assert_eq!(get(&app, find, None).await.1["total"], 0, "not yet");
+    app.service
+        .clock()
+        .set("2026-11-23T00:30:00Z".parse().unwrap());
+    app.service.sync_search().await.unwrap();
+    assert_eq!(get(&app, "/api/v1/samples/SAMN8", None).await.0, 200);
+    let (_, hits, _) = get(&app, &format!("{find}&fields=accession,access"), None).await;
+    assert_eq!(hits["total"], 1, "{hits}");
+    assert_eq!(hits["hits"][0]["access"], "public", "{hits}");
+
     // The center's own accession is never overwritten by a mirrored copy.
     let id = app.draft("alice", "own", None, batch("own")).await;
     app.approve(id, "alice").await;
