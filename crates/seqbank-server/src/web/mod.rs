@@ -37,6 +37,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/run/{key}", get(pages::run))
         .route("/{kind}/{key}/release", post(forms::release))
         .route("/help/search", get(pages::search_help))
+        .route("/mirror", get(pages::mirror_status))
         .route("/login", get(forms::login_page).post(forms::login))
         .route("/register", get(forms::register_page).post(forms::register))
         .route("/logout", post(forms::logout))
@@ -71,6 +72,11 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("templates/search_help.html"),
         ),
         ("record.html", include_str!("templates/record.html")),
+        ("mirror.html", include_str!("templates/mirror.html")),
+        (
+            "mirror_status.html",
+            include_str!("templates/mirror_status.html"),
+        ),
         ("login.html", include_str!("templates/login.html")),
         ("account.html", include_str!("templates/account.html")),
         (

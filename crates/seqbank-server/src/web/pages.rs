@@ -259,6 +259,7 @@ async fn record(
 ) -> Response {
     let tree = match state.service.record_tree(&actor, kind, &key).await {
         Ok(t) => t,
+        Err(Error::NotFound(_)) => return mirrored(&state, &actor, kind, &key).await,
         Err(e) => return error_page(&actor, &e),
     };
     let history = if tree.object.metadata.is_some() {
@@ -304,6 +305,62 @@ async fn record(
             "history": history,
             "may_release": may_release,
             "tombstone": object.metadata.is_none(),
+        }),
+    )
+}
+
+/// The mirror's record counts and latest imports, with their counts and errors.
+pub(crate) async fn mirror_status(
+    State(state): State<AppState>,
+    Session { actor, .. }: Session,
+) -> Response {
+    match state.service.mirror_status().await {
+        Ok(status) => render(
+            StatusCode::OK,
+            "mirror_status.html",
+            &actor,
+            json!({"title": "Mirrored records", "json": "/api/v1/mirror", "status": status}),
+        ),
+        Err(e) => error_page(&actor, &e),
+    }
+}
+
+/// A record mirrored from another archive: its fields, attributes, links and the dump's own
+/// text. Read-only: there is nothing to release or edit.
+async fn mirrored(state: &AppState, actor: &Actor, kind: ObjectKind, key: &str) -> Response {
+    let (view, raw) = match state
+        .service
+        .mirror_record(actor, Some(kind.as_str()), key)
+        .await
+    {
+        Ok(found) => found,
+        Err(e) => return error_page(actor, &e),
+    };
+    let mut fields = view.fields.clone();
+    let take = |fields: &mut Value, key: &str| {
+        fields
+            .as_object_mut()
+            .and_then(|m| m.remove(key))
+            .unwrap_or(Value::Null)
+    };
+    let attributes = take(&mut fields, "attributes");
+    let links = take(&mut fields, "links");
+    let description = take(&mut fields, "description");
+    render(
+        StatusCode::OK,
+        "mirror.html",
+        actor,
+        json!({
+            "title": format!("{} {}", kind.as_str(), view.accession),
+            "json": format!("/api/v1/{}/{}", kind.plural(), view.accession),
+            "xml": format!("/api/v1/{}/{}?format=xml", kind.plural(), view.accession),
+            "kind": kind.as_str(),
+            "record": view,
+            "fields": flatten(&fields, ""),
+            "description": description,
+            "attributes": attributes,
+            "links": links,
+            "raw": raw,
         }),
     )
 }

@@ -149,6 +149,54 @@ async fn mirrored_records_are_read_searched_and_shown_as_their_xml() {
         10 + 1,
         "{status}"
     );
+
+    // The web pages: a mirrored record where a local one would be, and the mirror's status.
+    let (code, _, page) = get(&app, "/sample/SAMN00000002", None).await;
+    assert_eq!(code, 200, "{page}");
+    for text in [
+        "Alistipes putredinis DSM 17216",
+        "mirrored",
+        "biosample dump of",
+        "2026-11-20",
+        "<dt>tax id</dt><dd>445970</dd>",
+        "<dt>host</dt>",
+        "&lt;BioSample",
+        "/api/v1/samples/SAMN00000002?format=xml",
+    ] {
+        assert!(
+            page.contains(text),
+            "{text:?} missing from the page:\n{page}"
+        );
+    }
+    assert!(
+        !page.contains("Release now"),
+        "mirrored records are read-only"
+    );
+    let (code, _, page) = get(&app, "/experiment/ERX000119", None).await;
+    assert_eq!(code, 200);
+    assert!(
+        page.contains("<dt>library strategy</dt><dd>WGS</dd>"),
+        "{page}"
+    );
+    // Wrong type, and private to curators: not found.
+    assert_eq!(get(&app, "/project/SAMN00000002", None).await.0, 404);
+    assert_eq!(get(&app, "/project/PRJEB44969", None).await.0, 404);
+    let cookie = format!("seqbank_session={}", app.tokens["carol"]);
+    let (reply, _) = app
+        .call_with(
+            "GET",
+            "/project/PRJEB44969",
+            None,
+            &[("cookie", &cookie)],
+            "",
+        )
+        .await;
+    assert_eq!(reply.status, 200, "curators see unpublished records");
+    let (code, _, page) = get(&app, "/mirror", None).await;
+    assert_eq!(code, 200);
+    assert!(page.contains("<dt>sample</dt>"), "{page}");
+    assert!(page.contains("biosample_set.head.xml.gz"), "{page}");
+    assert!(page.contains("status-done"), "{page}");
     app.finish().await;
 }
 
