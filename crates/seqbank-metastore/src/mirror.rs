@@ -340,11 +340,10 @@ impl Metastore {
         .await?))
     }
 
-    /// Mirrored records changed after `after` in the change order, oldest first.
+    /// Mirrored records changed after `after` in the change order, oldest first, without their
+    /// raw text (`raw` is empty): what the search index reads.
     pub async fn mirror_changes(&self, after: i64, limit: i64) -> Result<Vec<MirrorChange>> {
-        let sql = format!(
-            "SELECT seq, {COLUMNS} FROM mirror_records WHERE seq > $1 ORDER BY seq LIMIT $2"
-        );
+        let sql = "SELECT seq, accession, kind, origin, source, dump_date, status, last_update, published, title, body, '' AS raw, hash FROM mirror_records WHERE seq > $1 ORDER BY seq LIMIT $2";
         Ok(with_pool!(self, |pool| sqlx::query_as(
             sqlx::AssertSqlSafe(sql)
         )

@@ -469,30 +469,33 @@ impl Service {
         let mut total = 0;
         let mut writer: Option<seqbank_search::Writer> = None;
         let mut since_commit = 0;
+        // The next batch is read from the metastore while the last one is indexed.
+        let mut next = self.store.mirror_changes(after, INDEX_BATCH).await?;
         loop {
-            let changes = self.store.mirror_changes(after, INDEX_BATCH).await?;
+            let changes = std::mem::take(&mut next);
             let Some(last) = changes.last() else { break };
             let mark = last.seq;
             let last_round = (changes.len() as i64) < INDEX_BATCH;
-            let records: Vec<Record> = changes.iter().map(|c| record_of(&c.row, &today)).collect();
-            total += records.len();
-            since_commit += records.len();
+            total += changes.len();
+            since_commit += changes.len();
             let commit = last_round || since_commit >= COMMIT_EVERY;
             if commit {
                 since_commit = 0;
             }
             let index = index.clone();
             let open = writer.take();
-            writer = tokio::task::spawn_blocking(move || -> seqbank_search::Result<_> {
+            let day = today.clone();
+            let job = tokio::task::spawn_blocking(move || -> seqbank_search::Result<_> {
                 let mut writer = match open {
                     Some(writer) => writer,
                     None => index.writer(256 << 20)?,
                 };
-                for record in &records {
+                for change in &changes {
+                    let record = record_of(&change.row, &day);
                     if fresh_index {
-                        writer.add(record)?;
+                        writer.add(&record)?;
                     } else {
-                        writer.upsert(record)?;
+                        writer.upsert(&record)?;
                     }
                 }
                 if commit {
@@ -500,10 +503,17 @@ impl Service {
                     index.reload()?;
                 }
                 Ok(Some(writer))
-            })
-            .await
-            .map_err(|e| Error::Internal(Box::new(e)))?
-            .map_err(|e| Error::Internal(Box::new(e)))?;
+            });
+            let fetched = if last_round {
+                Ok(Vec::new())
+            } else {
+                self.store.mirror_changes(mark, INDEX_BATCH).await
+            };
+            writer = job
+                .await
+                .map_err(|e| Error::Internal(Box::new(e)))?
+                .map_err(|e| Error::Internal(Box::new(e)))?;
+            next = fetched?;
             after = mark;
             if last_round {
                 break;

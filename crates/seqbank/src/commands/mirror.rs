@@ -277,6 +277,8 @@ async fn index(service: Service, config: &Config) -> anyhow::Result<()> {
             return Ok(());
         }
     };
+    // The import summaries went to stdout; keep them before what follows on stderr.
+    std::io::Write::flush(&mut std::io::stdout())?;
     let bar = ProgressBar::new_spinner().with_message("indexing mirrored records");
     bar.enable_steady_tick(Duration::from_millis(200));
     let started = Instant::now();
