@@ -33,6 +33,7 @@
 
 mod fast;
 mod ncbi;
+mod par;
 mod sra;
 mod tab;
 mod xml;
@@ -385,8 +386,14 @@ pub fn read(
         counter: counter.clone(),
     };
     let inner: Box<dyn Iterator<Item = Result<Item, Error>> + Send> = match source {
-        Source::Bioproject => Box::new(ncbi::read(Box::new(counting), name, ncbi::Kind::Project)?),
-        Source::Biosample => Box::new(ncbi::read(Box::new(counting), name, ncbi::Kind::Sample)?),
+        Source::Bioproject => parallel(
+            ncbi::read(Box::new(counting), name, ncbi::Kind::Project)?,
+            name,
+        ),
+        Source::Biosample => parallel(
+            ncbi::read(Box::new(counting), name, ncbi::Kind::Sample)?,
+            name,
+        ),
         Source::Sra => Box::new(sra::read_stream(Box::new(counting), name)?),
         Source::SraAccessions => {
             Box::new(tab::read(Box::new(counting), name, tab::Kind::Accessions)?)
@@ -394,6 +401,18 @@ pub fn read(
         Source::Assembly => Box::new(tab::read(Box::new(counting), name, tab::Kind::Assembly)?),
     };
     Ok(Records { inner, counter })
+}
+
+/// An XML dump's items, parsed on every core when there is more than one.
+fn parallel(
+    items: ncbi::XmlItems,
+    name: &str,
+) -> Box<dyn Iterator<Item = Result<Item, Error>> + Send> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if cores < 2 {
+        return Box::new(items);
+    }
+    Box::new(par::ParallelItems::new(items, name, cores.min(4)))
 }
 
 /// Reads a dump from a file or, for [`Source::Sra`], a folder of SRA XML files.

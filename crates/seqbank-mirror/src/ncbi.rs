@@ -64,55 +64,93 @@ fn accession_in(bytes: &[u8]) -> Option<String> {
     Some(String::from_utf8_lossy(&tag[at..at + len]).into_owned()).filter(|a| !a.is_empty())
 }
 
-impl Iterator for XmlItems {
-    type Item = Result<Item, Error>;
+/// How one raw record becomes an item: what a parsing thread needs.
+#[derive(Clone)]
+pub(crate) struct RecordMapper {
+    file: String,
+    map: Mapper,
+    fast: Option<FastMapper>,
+}
 
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        let raw = match self.splitter.next_record() {
-            Ok(Some(raw)) => raw,
-            Ok(None) => return None,
-            Err(e) => {
-                self.failed = true;
-                return Some(Err(read_error(&self.file, self.splitter.position(), &e)));
-            }
-        };
-        self.number += 1;
+impl RecordMapper {
+    /// Record `number` (from 1) of the file.
+    pub(crate) fn item(&self, number: u64, raw: xml::RawRecord) -> Item {
         let xml::RawRecord {
             bytes,
             offset,
             line,
             unterminated,
         } = raw;
-        let skip = |reason: String, bytes: &[u8]| Skip {
-            record: self.number,
-            file: self.file.clone(),
-            offset,
-            line,
-            accession: accession_in(bytes),
-            reason,
+        let skip = |reason: String, bytes: &[u8]| {
+            Item::Skipped(Skip {
+                record: number,
+                file: self.file.clone(),
+                offset,
+                line,
+                accession: accession_in(bytes),
+                reason,
+            })
         };
         if let Some(why) = unterminated {
-            return Some(Ok(Item::Skipped(skip(why.to_owned(), &bytes))));
+            return skip(why.to_owned(), &bytes);
         }
         let text = raw_text(bytes);
         if let Some(mut record) = self.fast.and_then(|fast| fast(&text)) {
             record.raw = text;
-            return Some(Ok(Item::Record(Box::new(record))));
+            return Item::Record(Box::new(record));
         }
         let element = match xml::parse(&text) {
             Ok(element) => element,
-            Err(e) => return Some(Ok(Item::Skipped(skip(e, text.as_bytes())))),
+            Err(e) => return skip(e, text.as_bytes()),
         };
         match (self.map)(&element) {
             Ok(mut record) => {
                 record.raw = text;
-                Some(Ok(Item::Record(Box::new(record))))
+                Item::Record(Box::new(record))
             }
-            Err(e) => Some(Ok(Item::Skipped(skip(e, text.as_bytes())))),
+            Err(e) => skip(e, text.as_bytes()),
         }
+    }
+}
+
+impl XmlItems {
+    /// The mapping half, for threads that parse what this one splits.
+    pub(crate) fn mapper(&self) -> RecordMapper {
+        RecordMapper {
+            file: self.file.clone(),
+            map: self.map,
+            fast: self.fast,
+        }
+    }
+
+    /// The next record's bytes and number, unparsed.
+    pub(crate) fn next_raw(&mut self) -> Option<Result<(u64, xml::RawRecord), Error>> {
+        if self.failed {
+            return None;
+        }
+        match self.splitter.next_record() {
+            Ok(Some(raw)) => {
+                self.number += 1;
+                Some(Ok((self.number, raw)))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                self.failed = true;
+                Some(Err(read_error(&self.file, self.splitter.position(), &e)))
+            }
+        }
+    }
+}
+
+impl Iterator for XmlItems {
+    type Item = Result<Item, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (number, raw) = match self.next_raw()? {
+            Ok(next) => next,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(Ok(self.mapper().item(number, raw)))
     }
 }
 
