@@ -104,6 +104,25 @@ fn first(slot: &mut Option<Option<String>>, attr: &quick_xml::events::attributes
     }
 }
 
+/// The values of the named attributes of a start tag, each from its first occurrence as the
+/// tree's `attr()` finds it; `None` if the tag's attributes cannot be read.
+fn attrs<const N: usize>(
+    start: &quick_xml::events::BytesStart<'_>,
+    names: [&str; N],
+) -> Option<[Option<String>; N]> {
+    let mut found: [Option<Option<String>>; N] = std::array::from_fn(|_| None);
+    for attr in start.attributes().with_checks(false) {
+        let attr = attr.ok()?;
+        if let Some(i) = names
+            .iter()
+            .position(|n| *n == attr.key.local_name().as_ref())
+        {
+            first(&mut found[i], &attr);
+        }
+    }
+    Some(found.map(Option::flatten))
+}
+
 /// The record in `text`, or `None` when the tree reader must look at it.
 pub(crate) fn biosample(text: &str) -> Option<MirrorRecord> {
     let mut reader = quick_xml::Reader::from_str(text);
@@ -183,21 +202,16 @@ pub(crate) fn biosample(text: &str) -> Option<MirrorRecord> {
                 // Attributes of the element, where the mapping reads any.
                 match (role, parent, name) {
                     (Role::Root, ..) => {
-                        let mut found: [Option<Option<String>>; 5] = Default::default();
-                        for attr in start.attributes().with_checks(false) {
-                            let attr = attr.ok()?;
-                            let i = match attr.key.local_name().as_ref() {
-                                "accession" => 0,
-                                "last_update" => 1,
-                                "publication_date" => 2,
-                                "submission_date" => 3,
-                                "access" => 4,
-                                _ => continue,
-                            };
-                            first(&mut found[i], &attr);
-                        }
-                        let [accession, last_update, published, submitted, access] =
-                            found.map(Option::flatten);
+                        let [accession, last_update, published, submitted, access] = attrs(
+                            start,
+                            [
+                                "accession",
+                                "last_update",
+                                "publication_date",
+                                "submission_date",
+                                "access",
+                            ],
+                        )?;
                         f.accession = accession;
                         f.last_update = last_update;
                         f.published = published;
@@ -205,14 +219,7 @@ pub(crate) fn biosample(text: &str) -> Option<MirrorRecord> {
                         f.controlled = access.as_deref() == Some("controlled");
                     }
                     (Role::Id { .. }, ..) => {
-                        let mut db = None;
-                        for attr in start.attributes().with_checks(false) {
-                            let attr = attr.ok()?;
-                            if attr.key.local_name().as_ref() == "db" {
-                                first(&mut db, &attr);
-                            }
-                        }
-                        let db = db.flatten();
+                        let [db] = attrs(start, ["db"])?;
                         let biosample = db.as_deref() == Some("BioSample") && !seen.biosample_id;
                         if biosample {
                             seen.biosample_id = true;
@@ -223,52 +230,23 @@ pub(crate) fn biosample(text: &str) -> Option<MirrorRecord> {
                         };
                     }
                     (Role::Organism, ..) => {
-                        let (mut name, mut id) = (None, None);
-                        for attr in start.attributes().with_checks(false) {
-                            let attr = attr.ok()?;
-                            match attr.key.local_name().as_ref() {
-                                "taxonomy_name" => first(&mut name, &attr),
-                                "taxonomy_id" => first(&mut id, &attr),
-                                _ => {}
-                            }
-                        }
-                        f.taxonomy_name = name.flatten();
-                        f.tax_id = id.flatten().and_then(|t| t.parse().ok());
+                        let [name, id] = attrs(start, ["taxonomy_name", "taxonomy_id"])?;
+                        f.taxonomy_name = name;
+                        f.tax_id = id.and_then(|t| t.parse().ok());
                     }
                     (Role::Attribute, ..) => {
-                        let (mut harmonized, mut plain) = (None, None);
-                        for attr in start.attributes().with_checks(false) {
-                            let attr = attr.ok()?;
-                            match attr.key.local_name().as_ref() {
-                                "harmonized_name" => first(&mut harmonized, &attr),
-                                "attribute_name" => first(&mut plain, &attr),
-                                _ => {}
-                            }
-                        }
-                        tag = harmonized.flatten().or(plain.flatten());
+                        let [harmonized, plain] =
+                            attrs(start, ["harmonized_name", "attribute_name"])?;
+                        tag = harmonized.or(plain);
                     }
                     (Role::Status, ..) => {
-                        let mut status = None;
-                        for attr in start.attributes().with_checks(false) {
-                            let attr = attr.ok()?;
-                            if attr.key.local_name().as_ref() == "status" {
-                                first(&mut status, &attr);
-                            }
-                        }
-                        f.status = status.flatten();
+                        let [status] = attrs(start, ["status"])?;
+                        f.status = status;
                     }
                     (Role::Other, Some(Role::Links), "Link") => {
-                        let (mut target, mut label) = (None, None);
-                        for attr in start.attributes().with_checks(false) {
-                            let attr = attr.ok()?;
-                            match attr.key.local_name().as_ref() {
-                                "target" => first(&mut target, &attr),
-                                "label" => first(&mut label, &attr),
-                                _ => {}
-                            }
-                        }
-                        if target.flatten().as_deref() == Some("bioproject")
-                            && let Some(label) = label.flatten().filter(|l| l.starts_with("PRJ"))
+                        let [target, label] = attrs(start, ["target", "label"])?;
+                        if target.as_deref() == Some("bioproject")
+                            && let Some(label) = label.filter(|l| l.starts_with("PRJ"))
                         {
                             f.projects.push(label);
                         }

@@ -23,10 +23,8 @@ pub(crate) type FastMapper = fn(&str) -> Option<MirrorRecord>;
 /// The records of one XML stream.
 pub(crate) struct XmlItems {
     splitter: Splitter<Box<dyn Read + Send>>,
-    file: String,
+    mapper: RecordMapper,
     number: u64,
-    map: Mapper,
-    fast: Option<FastMapper>,
     failed: bool,
 }
 
@@ -40,17 +38,19 @@ impl XmlItems {
     ) -> Self {
         Self {
             splitter: Splitter::new(stream, head, tag),
-            file: file.to_owned(),
+            mapper: RecordMapper {
+                file: file.to_owned(),
+                map,
+                fast: None,
+            },
             number: 0,
-            map,
-            fast: None,
             failed: false,
         }
     }
 
     /// Reads records with `fast` first.
     pub(crate) fn with_fast(mut self, fast: FastMapper) -> Self {
-        self.fast = Some(fast);
+        self.mapper.fast = Some(fast);
         self
     }
 }
@@ -116,11 +116,7 @@ impl RecordMapper {
 impl XmlItems {
     /// The mapping half, for threads that parse what this one splits.
     pub(crate) fn mapper(&self) -> RecordMapper {
-        RecordMapper {
-            file: self.file.clone(),
-            map: self.map,
-            fast: self.fast,
-        }
+        self.mapper.clone()
     }
 
     /// The next record's bytes and number, unparsed.
@@ -136,7 +132,11 @@ impl XmlItems {
             Ok(None) => None,
             Err(e) => {
                 self.failed = true;
-                Some(Err(read_error(&self.file, self.splitter.position(), &e)))
+                Some(Err(read_error(
+                    &self.mapper.file,
+                    self.splitter.position(),
+                    &e,
+                )))
             }
         }
     }
@@ -150,7 +150,7 @@ impl Iterator for XmlItems {
             Ok(next) => next,
             Err(e) => return Some(Err(e)),
         };
-        Some(Ok(self.mapper().item(number, raw)))
+        Some(Ok(self.mapper.item(number, raw)))
     }
 }
 
