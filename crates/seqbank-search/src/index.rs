@@ -19,7 +19,7 @@ use tantivy::{
 
 use crate::{
     Error, Record, Result, bad, bad_param,
-    collect::{FacetSpec, Fruit, Key, Order, SearchCollector},
+    collect::{FacetSpec, Fruit, Key, Order, SearchCollector, SegmentValues},
     fields::{self, FIELDS, FieldType, lookup, normalize_tag},
     query::{Node, Value, parse},
     record::date_number,
@@ -365,19 +365,16 @@ pub struct SearchIndex {
 struct GlobalIds {
     ids: std::collections::HashMap<String, u32>,
     names: Vec<String>,
-    segments: std::collections::HashMap<tantivy::index::SegmentId, std::sync::Arc<Vec<u32>>>,
+    segments: std::collections::HashMap<tantivy::index::SegmentId, SegmentValues>,
 }
 
 impl GlobalIds {
-    fn segment(
-        &mut self,
-        reader: &tantivy::SegmentReader,
-        field: &str,
-    ) -> Result<std::sync::Arc<Vec<u32>>> {
-        if let Some(ids) = self.segments.get(&reader.segment_id()) {
-            return Ok(ids.clone());
+    fn segment(&mut self, reader: &tantivy::SegmentReader, field: &str) -> Result<SegmentValues> {
+        if let Some(values) = self.segments.get(&reader.segment_id()) {
+            return Ok(values.clone());
         }
         let mut ids = Vec::new();
+        let mut docs = None;
         if let Some(column) = reader.fast_fields().str(field)? {
             let mut terms = column
                 .dictionary()
@@ -396,10 +393,24 @@ impl GlobalIds {
                 };
                 ids.push(id);
             }
+            let single = !matches!(
+                column.ords().get_cardinality(),
+                tantivy::columnar::Cardinality::Multivalued
+            );
+            if single {
+                docs = Some(std::sync::Arc::new(crate::collect::DocValues::build(
+                    &column,
+                    &ids,
+                    reader.max_doc(),
+                )));
+            }
         }
-        let ids = std::sync::Arc::new(ids);
-        self.segments.insert(reader.segment_id(), ids.clone());
-        Ok(ids)
+        let values = SegmentValues {
+            ids: std::sync::Arc::new(ids),
+            docs,
+        };
+        self.segments.insert(reader.segment_id(), values.clone());
+        Ok(values)
     }
 }
 
@@ -575,7 +586,7 @@ impl SearchIndex {
                 Some(f) if f.facet => Ok(FacetSpec {
                     name: f.name.to_owned(),
                     numeric: f.kind == FieldType::Number,
-                    global: Vec::new(),
+                    segments: Vec::new(),
                 }),
                 _ => Err(bad_param(
                     "facets",
@@ -669,7 +680,7 @@ impl SearchIndex {
         for spec in facets.iter_mut().filter(|f| !f.numeric) {
             let ids = all.entry(spec.name.clone()).or_default();
             ids.segments.retain(|id, _| live.contains(id));
-            spec.global = searcher
+            spec.segments = searcher
                 .segment_readers()
                 .iter()
                 .map(|reader| ids.segment(reader, &spec.name))

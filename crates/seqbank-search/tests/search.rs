@@ -459,3 +459,62 @@ fn an_index_on_disk_survives_reopening() {
     let tags = index.attribute_tags(10).unwrap();
     assert_eq!(tags[0], ("tissue".to_owned(), 3));
 }
+
+/// Facet counts over several segments whose values need one and two bytes per document, with
+/// records that have no value, equal counts made by hand; and again after a reload that adds
+/// a segment (each segment's table of values is built once and kept).
+#[test]
+fn facet_counts_add_up_across_segments_of_many_values() {
+    type Counts = std::collections::BTreeMap<String, u64>;
+    let index = SearchIndex::in_memory().unwrap();
+    let mut expected = Counts::new();
+    let mut n = 0;
+    // Adds `copies` records of each organism in one commit: one more segment.
+    let add = |index: &SearchIndex,
+               expected: &mut Counts,
+               n: &mut u32,
+               organisms: std::ops::Range<u32>,
+               copies: u32| {
+        let mut writer = index.writer(50 << 20).unwrap();
+        for o in organisms {
+            for c in 0..copies {
+                *n += 1;
+                let mut r = record(&format!("SAMSB{n}"), "sample", "gut", "", 1);
+                // Every seventh record has no organism.
+                r.organism = (c % 7 != 6).then(|| format!("Organism {o:04}"));
+                if let Some(name) = &r.organism {
+                    *expected.entry(name.clone()).or_default() += 1;
+                }
+                writer.upsert(&r).unwrap();
+            }
+        }
+        writer.commit(None).unwrap();
+        index.reload().unwrap();
+    };
+    // 200 values fit a byte; the next 200 need two.
+    add(&index, &mut expected, &mut n, 0..200, 3);
+    add(&index, &mut expected, &mut n, 200..400, 8);
+    let ask = |index: &SearchIndex| {
+        let request = Request {
+            query: "gut".into(),
+            facets: vec!["organism".into()],
+            facet_limit: 1000,
+            ..Request::default()
+        };
+        let response = index.search(&request, Viewer::Anonymous).unwrap();
+        let counted: std::collections::BTreeMap<String, u64> = response.facets[0]
+            .values
+            .iter()
+            .map(|v| (v.value.clone(), v.count))
+            .collect();
+        (response.total, counted)
+    };
+    let (total, counted) = ask(&index);
+    assert_eq!(total, 200 * 3 + 200 * 8);
+    assert_eq!(counted.len(), 400);
+    assert_eq!(counted, expected);
+    add(&index, &mut expected, &mut n, 100..300, 1);
+    let (total, counted) = ask(&index);
+    assert_eq!(total, 200 * 3 + 200 * 8 + 200);
+    assert_eq!(counted, expected);
+}
