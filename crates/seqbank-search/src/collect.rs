@@ -12,9 +12,12 @@ use std::{
 };
 
 use tantivy::{
-    DocAddress, DocId, Score, SegmentOrdinal, SegmentReader,
+    DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED, Term,
     collector::{Collector, SegmentCollector},
     columnar::{Column, StrColumn},
+    fieldnorm::FieldNormReader,
+    query::{Bm25StatisticsProvider, Bm25Weight, Scorer, Weight},
+    schema::IndexRecordOption,
 };
 
 /// Where a hit ranks: bigger `primary` first, then smaller `uid`.
@@ -154,6 +157,67 @@ pub(crate) struct SearchCollector {
     pub(crate) after: Option<Key>,
     pub(crate) order: Order,
     pub(crate) facets: Vec<FacetSpec>,
+    /// What the viewer may not see, matched apart from the query (scoring off) and skipped.
+    pub(crate) hidden: Option<Box<dyn Weight>>,
+    /// For a query of one term ranked by score: how to run it block by block.
+    pub(crate) term: Option<TermPlan>,
+}
+
+/// A one-term query run over its postings a block (128 documents) at a time. Every document
+/// is counted, but only blocks whose best possible score can enter the page are scored: for a
+/// broad word, scoring was half of the time, and most blocks cannot beat the 20th hit.
+///
+/// A block's best score comes from the (length, frequency) pair the index stored for it, the
+/// pair that scored best under the segment's own average field length. Under the index-wide
+/// average another pair of the block may score a little more (by a factor of at most `r` each
+/// way, `r` the ratio of the two averages), so the stored pair's score times `r * r` bounds
+/// every score in the block. A pruned block can therefore never hold a hit of the page: the
+/// hits, their order and the cursors are those of scoring every document.
+pub(crate) struct TermPlan {
+    term: Term,
+    bm25: Bm25Weight,
+    /// Tokens per document of the term's field over all segments, as the scores use it.
+    average: f32,
+}
+
+impl TermPlan {
+    pub(crate) fn new(searcher: &Searcher, term: &Term) -> tantivy::Result<Self> {
+        let bm25 = Bm25Weight::for_terms(searcher, std::slice::from_ref(term))?;
+        let tokens = searcher.total_num_tokens(term.field())?;
+        let docs = searcher.total_num_docs()?;
+        Ok(Self {
+            term: term.clone(),
+            bm25,
+            average: tokens as Score / docs as Score,
+        })
+    }
+
+    /// What multiplies a block's stored best score into a bound of its scores in a segment with
+    /// `tokens` tokens over `docs` documents; `None` when no bound holds (empty fields).
+    fn margin(&self, tokens: u64, docs: u32) -> Option<Score> {
+        let own = tokens as Score / docs as Score;
+        let ratio = if own > self.average {
+            own / self.average
+        } else {
+            self.average / own
+        };
+        // A little more for the rounding of the scores themselves.
+        let margin = ratio * ratio * 1.001;
+        (margin.is_finite() && margin >= 1.0).then_some(margin)
+    }
+}
+
+/// Whether the viewer may not see `doc`: the hidden documents are read in step with the hits.
+fn hides(hidden: &mut Option<Box<dyn Scorer>>, doc: DocId) -> bool {
+    match hidden {
+        None => false,
+        Some(hidden) => {
+            if hidden.doc() < doc {
+                hidden.seek(doc);
+            }
+            hidden.doc() == doc
+        }
+    }
 }
 
 /// What a segment or the whole search yields.
@@ -257,6 +321,25 @@ impl Collector for SearchCollector {
         matches!(self.order, Order::Score)
     }
 
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Fruit> {
+        let mut child = self.for_segment(segment, reader)?;
+        let mut hidden = self
+            .hidden
+            .as_ref()
+            .map(|w| w.scorer(reader, 1.0))
+            .transpose()?;
+        match &self.term {
+            Some(plan) => child.run_term(plan, reader, &mut hidden)?,
+            None => child.run(weight, reader, &mut hidden, self.requires_scoring())?,
+        }
+        Ok(child.harvest())
+    }
+
     fn merge_fruits(&self, fruits: Vec<Fruit>) -> tantivy::Result<Fruit> {
         let mut total = 0;
         let mut top = Vec::new();
@@ -321,12 +404,9 @@ impl SegmentSearch {
         self.pending = docs;
         self.pending.clear();
     }
-}
-
-impl SegmentCollector for SegmentSearch {
-    type Fruit = Fruit;
-
-    fn collect(&mut self, doc: DocId, score: Score) {
+    /// Counts a hit the viewer may see: the total and the facets.
+    #[inline]
+    fn count(&mut self, doc: DocId) {
         self.total += 1;
         if self.batched {
             self.pending.push(doc);
@@ -341,6 +421,11 @@ impl SegmentCollector for SegmentSearch {
                 counts[id as usize] += 1;
             }
         }
+    }
+
+    /// Offers a counted hit for the page.
+    #[inline]
+    fn offer(&mut self, doc: DocId, score: Score) {
         if self.limit == 0 {
             return;
         }
@@ -374,6 +459,84 @@ impl SegmentCollector for SegmentSearch {
         {
             self.threshold = worst.primary;
         }
+    }
+
+    /// Runs any query: every match the viewer may see is counted, and scored only when the
+    /// page ranks by score.
+    fn run(
+        &mut self,
+        weight: &dyn Weight,
+        reader: &SegmentReader,
+        hidden: &mut Option<Box<dyn Scorer>>,
+        scoring: bool,
+    ) -> tantivy::Result<()> {
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let alive = reader.alive_bitset();
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) && !hides(hidden, doc) {
+                self.count(doc);
+                if self.limit > 0 {
+                    let score = if scoring { scorer.score() } else { 0.0 };
+                    self.offer(doc, score);
+                }
+            }
+            doc = scorer.advance();
+        }
+        Ok(())
+    }
+
+    /// Runs a one-term query block by block (see [`TermPlan`]).
+    fn run_term(
+        &mut self,
+        plan: &TermPlan,
+        reader: &SegmentReader,
+        hidden: &mut Option<Box<dyn Scorer>>,
+    ) -> tantivy::Result<()> {
+        let field = plan.term.field();
+        let inverted = reader.inverted_index(field)?;
+        let Some(mut block) =
+            inverted.read_block_postings(&plan.term, IndexRecordOption::WithFreqs)?
+        else {
+            return Ok(());
+        };
+        let fieldnorms = match reader.fieldnorms_readers().get_field(field)? {
+            Some(fieldnorms) => fieldnorms,
+            None => FieldNormReader::constant(reader.max_doc(), 1),
+        };
+        let margin = plan.margin(inverted.total_num_tokens(), reader.max_doc());
+        let alive = reader.alive_bitset();
+        while !block.docs().is_empty() {
+            let bound = match margin {
+                Some(margin) if self.limit > 0 => {
+                    score_bits(block.block_max_score(&fieldnorms, &plan.bm25) * margin)
+                }
+                _ => u64::MAX,
+            };
+            let (docs, freqs) = (block.docs(), block.freqs());
+            for (i, &doc) in docs.iter().enumerate() {
+                if alive.is_some_and(|a| !a.is_alive(doc)) || hides(hidden, doc) {
+                    continue;
+                }
+                self.count(doc);
+                if self.limit > 0 && bound >= self.threshold {
+                    // Fields without frequencies count each term once.
+                    let freq = freqs.get(i).copied().unwrap_or(1);
+                    self.offer(doc, plan.bm25.score(fieldnorms.fieldnorm_id(doc), freq));
+                }
+            }
+            block.advance();
+        }
+        Ok(())
+    }
+}
+
+impl SegmentCollector for SegmentSearch {
+    type Fruit = Fruit;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        self.count(doc);
+        self.offer(doc, score);
     }
 
     fn harvest(mut self) -> Fruit {

@@ -7,8 +7,8 @@ use serde_json::{Map, Value as Json};
 use tantivy::{
     Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
     query::{
-        AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery,
-        RegexQuery, TermQuery,
+        AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, PhraseQuery,
+        Query, RangeQuery, RegexQuery, TermQuery,
     },
     schema::{
         FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
@@ -19,7 +19,7 @@ use tantivy::{
 
 use crate::{
     Error, Record, Result, bad, bad_param,
-    collect::{FacetSpec, Fruit, Key, Order, SearchCollector, SegmentValues},
+    collect::{FacetSpec, Fruit, Key, Order, SearchCollector, SegmentValues, TermPlan},
     fields::{self, FIELDS, FieldType, lookup, normalize_tag},
     query::{Node, Value, parse},
     record::date_number,
@@ -608,7 +608,7 @@ impl SearchIndex {
             .as_deref()
             .map(|c| decode_cursor(c, &request.sort))
             .transpose()?;
-        let query = self.build(request, viewer, &searcher)?;
+        let Built { query, hidden } = self.build(request, viewer, &searcher)?;
         let order = match &request.sort {
             Sort::Relevance => Order::Score,
             Sort::Field { name, descending } => Order::Field {
@@ -616,11 +616,22 @@ impl SearchIndex {
                 descending: *descending,
             },
         };
+        let scoring = matches!(order, Order::Score);
+        let hidden = hidden
+            .map(|q| q.weight(EnableScoring::disabled_from_searcher(&searcher)))
+            .transpose()?;
+        // A one-word query is run block by block, scoring only the blocks that can make the page.
+        let term = match query.downcast_ref::<TermQuery>() {
+            Some(q) if scoring => Some(TermPlan::new(&searcher, q.term())?),
+            _ => None,
+        };
         let collector = SearchCollector {
             limit: request.limit,
             after,
             order,
             facets: facets.clone(),
+            hidden,
+            term,
         };
         let Fruit {
             total,
@@ -749,12 +760,7 @@ impl SearchIndex {
             .collect()
     }
 
-    fn build(
-        &self,
-        request: &Request,
-        viewer: Viewer,
-        searcher: &Searcher,
-    ) -> Result<Box<dyn Query>> {
+    fn build(&self, request: &Request, viewer: Viewer, searcher: &Searcher) -> Result<Built> {
         let node = parse(&request.query)?;
         let compiler = Compiler {
             f: &self.fields,
@@ -775,26 +781,33 @@ impl SearchIndex {
                 IndexRecordOption::Basic,
             )) as Box<dyn Query>
         };
-        match viewer {
-            Viewer::Curator => {}
-            Viewer::Anonymous => clauses.push((Occur::MustNot, private())),
-            Viewer::User(id) => {
-                let others = BooleanQuery::new(vec![
-                    (Occur::Must, private()),
-                    (
-                        Occur::MustNot,
-                        filter(self.fields.readers, &format!("user:{id}")),
-                    ),
-                ]);
-                clauses.push((Occur::MustNot, Box::new(others)));
-            }
-        }
-        Ok(if clauses.len() == 1 {
+        let hidden = match viewer {
+            Viewer::Curator => None,
+            Viewer::Anonymous => Some(private()),
+            Viewer::User(id) => Some(Box::new(BooleanQuery::new(vec![
+                (Occur::Must, private()),
+                (
+                    Occur::MustNot,
+                    filter(self.fields.readers, &format!("user:{id}")),
+                ),
+            ])) as Box<dyn Query>),
+        };
+        let query = if clauses.len() == 1 {
             clauses.remove(0).1
         } else {
             Box::new(BooleanQuery::new(clauses))
-        })
+        };
+        Ok(Built { query, hidden })
     }
+}
+
+/// A request made into queries.
+struct Built {
+    /// What matches and how it scores.
+    query: Box<dyn Query>,
+    /// What the viewer may not see among the matches; kept apart so that a one-word query
+    /// stays a term query (see `collect::Hidden`).
+    hidden: Option<Box<dyn Query>>,
 }
 
 /// A term that narrows without scoring.

@@ -518,3 +518,133 @@ fn facet_counts_add_up_across_segments_of_many_values() {
     assert_eq!(total, 200 * 3 + 200 * 8 + 200);
     assert_eq!(counted, expected);
 }
+
+/// A one-word query scores only the blocks whose best score can make the page. The pages must
+/// be exactly those of scoring every hit: the same hits in the same order as one page holding
+/// them all, and as the same query run through the general path (a `result` filter, which adds
+/// nothing to the scores), over segments whose average lengths differ, with replaced and
+/// private records among the hits.
+#[test]
+fn one_word_pages_equal_scoring_every_hit() {
+    let index = SearchIndex::in_memory().unwrap();
+    let filler = [
+        "liver", "biopsy", "cohort", "stool", "swab", "patient", "time", "point",
+    ];
+    // Three segments: short titles, long titles, mixed; "gut" once to four times.
+    for (segment, base) in [(0u64, 2usize), (1, 12), (2, 5)] {
+        let mut writer = index.writer(50 << 20).unwrap();
+        for i in 0..450u64 {
+            let n = segment * 1000 + i;
+            let mut words: Vec<&str> = (0..(base + (n as usize * 7) % 9))
+                .map(|k| filler[(n as usize + k) % filler.len()])
+                .collect();
+            for k in 0..=(n % 4) as usize {
+                if n % 3 != 0 {
+                    words.insert((k * 5) % (words.len() + 1), "gut");
+                }
+            }
+            let mut r = record(
+                &format!("SAMSB{n}"),
+                "sample",
+                &words.join(" "),
+                "Homo sapiens",
+                9606,
+            );
+            if n % 50 == 7 {
+                r.access = "private".into();
+                r.readers = vec!["user:1".into()];
+            }
+            writer.upsert(&r).unwrap();
+        }
+        writer.commit(None).unwrap();
+    }
+    // Replaced records leave deleted copies in their old segments.
+    let mut writer = index.writer(50 << 20).unwrap();
+    for n in (1000..1450u64).step_by(11) {
+        writer
+            .upsert(&record(
+                &format!("SAMSB{n}"),
+                "sample",
+                "gut gut",
+                "Homo sapiens",
+                9606,
+            ))
+            .unwrap();
+    }
+    writer.commit(None).unwrap();
+    // Merges change the scores (deleted copies leave the statistics): let them finish first.
+    writer.finish().unwrap();
+    index.reload().unwrap();
+
+    let keys = |response: &seqbank_search::Response| -> Vec<String> {
+        response
+            .hits
+            .iter()
+            .map(|h| h.get("accession").unwrap().as_str().unwrap().to_owned())
+            .collect()
+    };
+    for viewer in [Viewer::Anonymous, Viewer::User(1), Viewer::Curator] {
+        let all = index
+            .search(
+                &Request {
+                    query: "gut".into(),
+                    limit: 1000,
+                    ..Request::default()
+                },
+                viewer,
+            )
+            .unwrap();
+        assert!(all.total > 800 && all.total < 1000, "{}", all.total);
+        assert_eq!(all.hits.len() as u64, all.total);
+        let every = keys(&all);
+        // Pages of 7 through the cursor.
+        let mut paged = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = index
+                .search(
+                    &Request {
+                        query: "gut".into(),
+                        limit: 7,
+                        cursor,
+                        fields: vec!["accession".into(), "score".into()],
+                        ..Request::default()
+                    },
+                    viewer,
+                )
+                .unwrap();
+            assert_eq!(page.total, all.total);
+            paged.extend(keys(&page));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(paged, every);
+        // The first page, and the general path's first page.
+        let first = index
+            .search(
+                &Request {
+                    query: "gut".into(),
+                    limit: 20,
+                    ..Request::default()
+                },
+                viewer,
+            )
+            .unwrap();
+        assert_eq!(keys(&first), every[..20]);
+        let general = index
+            .search(
+                &Request {
+                    query: "gut".into(),
+                    result: Some("sample".into()),
+                    limit: 20,
+                    ..Request::default()
+                },
+                viewer,
+            )
+            .unwrap();
+        assert_eq!(keys(&general), every[..20]);
+        assert_eq!(general.total, all.total);
+    }
+}
