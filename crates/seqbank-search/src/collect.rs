@@ -230,9 +230,9 @@ pub(crate) struct Fruit {
 enum FacetColumn {
     /// Counts by global id, from each document's global id.
     Dense(Arc<DocValues>, Vec<u32>),
-    /// Term ordinals counted; whether each document has at most one value; the ordinals'
+    /// Term ordinals counted, for a column with several values per document; the ordinals'
     /// global ids.
-    Str(StrColumn, Vec<u32>, bool, Arc<Vec<u32>>),
+    Str(StrColumn, Vec<u32>, Arc<Vec<u32>>),
     Num(Column<u64>, HashMap<u64, u32>),
     Missing,
 }
@@ -248,10 +248,6 @@ pub(crate) struct SegmentSearch {
     /// The worst primary key in a full heap: documents below it cannot enter.
     threshold: u64,
     facets: Vec<FacetColumn>,
-    /// Whether some facet is read from its column in batches of pending documents.
-    batched: bool,
-    pending: Vec<DocId>,
-    values: Vec<Option<u64>>,
 }
 
 impl Collector for SearchCollector {
@@ -287,20 +283,13 @@ impl Collector for SearchCollector {
                         }
                         (Some(column), None) => {
                             let terms = column.num_terms();
-                            let single = !matches!(
-                                column.ords().get_cardinality(),
-                                tantivy::columnar::Cardinality::Multivalued
-                            );
-                            FacetColumn::Str(column, vec![0; terms], single, values.ids)
+                            FacetColumn::Str(column, vec![0; terms], values.ids)
                         }
                         (None, _) => FacetColumn::Missing,
                     }
                 })
             })
             .collect::<tantivy::Result<Vec<_>>>()?;
-        let batched = facets
-            .iter()
-            .any(|f| matches!(f, FacetColumn::Str(..) | FacetColumn::Num(..)));
         Ok(SegmentSearch {
             segment,
             limit: self.limit,
@@ -311,9 +300,6 @@ impl Collector for SearchCollector {
             heap: BinaryHeap::with_capacity(self.limit + 1),
             threshold: 0,
             facets,
-            batched,
-            pending: Vec::with_capacity(BATCH),
-            values: vec![None; BATCH],
         })
     }
 
@@ -366,59 +352,32 @@ impl Collector for SearchCollector {
     }
 }
 
-/// Documents whose facet values are read together.
+/// Documents whose facet values are read together when a segment's table is built.
 const BATCH: usize = 128;
 
 impl SegmentSearch {
-    /// Counts the facet values of the pending documents, reading each column for all of them
-    /// at once.
-    fn count_facets(&mut self) {
-        let docs = std::mem::take(&mut self.pending);
-        for facet in &mut self.facets {
-            match facet {
-                FacetColumn::Str(column, counts, true, _) => {
-                    let values = &mut self.values[..docs.len()];
-                    values.fill(None);
-                    column.ords().first_vals(&docs, values);
-                    for ord in values.iter().flatten() {
-                        counts[*ord as usize] += 1;
-                    }
-                }
-                FacetColumn::Str(column, counts, false, _) => {
-                    for &doc in &docs {
-                        for ord in column.ords().values_for_doc(doc) {
-                            counts[ord as usize] += 1;
-                        }
-                    }
-                }
-                FacetColumn::Num(column, counts) => {
-                    for &doc in &docs {
-                        for value in column.values_for_doc(doc) {
-                            *counts.entry(value).or_default() += 1;
-                        }
-                    }
-                }
-                FacetColumn::Dense(..) | FacetColumn::Missing => {}
-            }
-        }
-        self.pending = docs;
-        self.pending.clear();
-    }
     /// Counts a hit the viewer may see: the total and the facets.
     #[inline]
     fn count(&mut self, doc: DocId) {
         self.total += 1;
-        if self.batched {
-            self.pending.push(doc);
-            if self.pending.len() == BATCH {
-                self.count_facets();
-            }
-        }
         for facet in &mut self.facets {
-            if let FacetColumn::Dense(values, counts) = facet
-                && let Some(id) = values.get(doc)
-            {
-                counts[id as usize] += 1;
+            match facet {
+                FacetColumn::Dense(values, counts) => {
+                    if let Some(id) = values.get(doc) {
+                        counts[id as usize] += 1;
+                    }
+                }
+                FacetColumn::Str(column, counts, _) => {
+                    for ord in column.ords().values_for_doc(doc) {
+                        counts[ord as usize] += 1;
+                    }
+                }
+                FacetColumn::Num(column, counts) => {
+                    for value in column.values_for_doc(doc) {
+                        *counts.entry(value).or_default() += 1;
+                    }
+                }
+                FacetColumn::Missing => {}
             }
         }
     }
@@ -539,8 +498,7 @@ impl SegmentCollector for SegmentSearch {
         self.offer(doc, score);
     }
 
-    fn harvest(mut self) -> Fruit {
-        self.count_facets();
+    fn harvest(self) -> Fruit {
         let segment = self.segment;
         let top = self
             .heap
@@ -551,7 +509,7 @@ impl SegmentCollector for SegmentSearch {
         for facet in self.facets {
             let mut counted = FacetCounts::default();
             match facet {
-                FacetColumn::Str(_, counts, _, global) => {
+                FacetColumn::Str(_, counts, global) => {
                     let size = global.iter().max().map_or(0, |&max| max as usize + 1);
                     counted.by_id = vec![0; size];
                     for (count, &id) in counts.into_iter().zip(global.iter()) {

@@ -583,17 +583,19 @@ fn one_word_pages_equal_scoring_every_hit() {
             .map(|h| h.get("accession").unwrap().as_str().unwrap().to_owned())
             .collect()
     };
+    // "gut" as `viewer`: `limit` hits after `cursor`, of type `result` if given.
+    let gut = |viewer, limit, cursor, result: Option<&str>| {
+        let request = Request {
+            query: "gut".into(),
+            limit,
+            cursor,
+            result: result.map(Into::into),
+            ..Request::default()
+        };
+        index.search(&request, viewer).unwrap()
+    };
     for viewer in [Viewer::Anonymous, Viewer::User(1), Viewer::Curator] {
-        let all = index
-            .search(
-                &Request {
-                    query: "gut".into(),
-                    limit: 1000,
-                    ..Request::default()
-                },
-                viewer,
-            )
-            .unwrap();
+        let all = gut(viewer, 1000, None, None);
         assert!(all.total > 800 && all.total < 1000, "{}", all.total);
         assert_eq!(all.hits.len() as u64, all.total);
         let every = keys(&all);
@@ -601,18 +603,7 @@ fn one_word_pages_equal_scoring_every_hit() {
         let mut paged = Vec::new();
         let mut cursor = None;
         loop {
-            let page = index
-                .search(
-                    &Request {
-                        query: "gut".into(),
-                        limit: 7,
-                        cursor,
-                        fields: vec!["accession".into(), "score".into()],
-                        ..Request::default()
-                    },
-                    viewer,
-                )
-                .unwrap();
+            let page = gut(viewer, 7, cursor, None);
             assert_eq!(page.total, all.total);
             paged.extend(keys(&page));
             match page.next_cursor {
@@ -622,28 +613,9 @@ fn one_word_pages_equal_scoring_every_hit() {
         }
         assert_eq!(paged, every);
         // The first page, and the general path's first page.
-        let first = index
-            .search(
-                &Request {
-                    query: "gut".into(),
-                    limit: 20,
-                    ..Request::default()
-                },
-                viewer,
-            )
-            .unwrap();
+        let first = gut(viewer, 20, None, None);
         assert_eq!(keys(&first), every[..20]);
-        let general = index
-            .search(
-                &Request {
-                    query: "gut".into(),
-                    result: Some("sample".into()),
-                    limit: 20,
-                    ..Request::default()
-                },
-                viewer,
-            )
-            .unwrap();
+        let general = gut(viewer, 20, None, Some("sample"));
         assert_eq!(keys(&general), every[..20]);
         assert_eq!(general.total, all.total);
     }
