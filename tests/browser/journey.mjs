@@ -242,8 +242,10 @@ try {
   // ---- an anonymous visitor finds the run and downloads a file ----
   step("an anonymous visitor searches, opens the run, downloads R1");
   await go("/");
-  await until("the home page to count the released run", async () =>
-    (await page.locator('[data-count="run"]').textContent()) === "1", 30);
+  // The index follows the metastore a batch of changes at a time: wait for the project too.
+  await until("the home page to count the released project and run", async () =>
+    (await page.locator('[data-count="run"]').textContent()) === "1" &&
+    (await page.locator('[data-count="project"]').textContent()) === "1", 30);
   assert(await page.locator(".hits.compact a", { hasText: project }).count() === 1, "the project is among the latest releases");
   await shoot("home");
   await page.fill("#home-q", 'axolotl OR "Ambystoma mexicanum"');
