@@ -1,7 +1,8 @@
 //! Loads the search benchmark's BioSample-like records (`gen_search_data.py` TSV) into a fresh
 //! search index, as mirrored NCBI samples, and prints records/s and the index size.
 //!
-//! `cargo run --release -p seqbank-search --example load_tsv -- RECORDS.tsv INDEX_DIR`
+//! `cargo run --release -p seqbank-search --example load_tsv -- RECORDS.tsv INDEX_DIR [BUDGET_MIB]`
+//! (the writer's memory budget; by default a reindex's, `SearchIndex::bulk_memory`)
 #![allow(clippy::unwrap_used)]
 
 use std::{
@@ -38,7 +39,10 @@ fn main() {
         std::fs::remove_dir_all(dir).unwrap();
     }
     let index = SearchIndex::open(dir).unwrap();
-    let mut writer = index.writer(1 << 30).unwrap();
+    let budget = args.get(3).map_or_else(SearchIndex::bulk_memory, |m| {
+        m.parse::<usize>().unwrap() << 20
+    });
+    let mut writer = index.writer(budget).unwrap();
     let start = Instant::now();
     let input = BufReader::with_capacity(1 << 20, std::fs::File::open(tsv).unwrap());
     let mut n = 0u64;

@@ -59,6 +59,10 @@ impl StemWords {
 
     /// Splits at every character that is not a letter or digit, as tantivy's `SimpleTokenizer`
     /// does (positions count the words dropped for length too), then lower-cases and stems.
+    /// A run of words joined by punctuation without spaces (`SARS-CoV-2`, `cluster/outbreak`,
+    /// `Crohn's`) also comes out whole, as its words lower-cased and run together (`sarscov2`),
+    /// unstemmed, at the position of its first word and spanning all of them
+    /// (`position_length`): a query for the joined word then looks up one term, not a phrase.
     fn run(&mut self, text: &str) {
         self.len = 0;
         let (prefix, text) = match (self.tagged, text.split_once(':')) {
@@ -69,17 +73,66 @@ impl StemWords {
         };
         let mut position = 0;
         let mut start = None;
+        // The run of joined words so far: its first word's position and start, its end, how
+        // many words, and whether every one was kept.
+        let mut joined = Joined::default();
         let end = std::iter::once((text.len(), ' '));
         for (at, c) in text.char_indices().chain(end) {
             if c.is_alphanumeric() {
                 start.get_or_insert(at);
-            } else if let Some(from) = start.take() {
-                if at - from < LONGEST_WORD {
+                continue;
+            }
+            if let Some(from) = start.take() {
+                let kept = at - from < LONGEST_WORD;
+                if kept {
                     self.push(prefix, &text[from..at], from, at, position);
                 }
+                if joined.words == 0 {
+                    joined = Joined {
+                        position,
+                        from,
+                        ..Joined::default()
+                    };
+                }
+                joined.words += 1;
+                joined.to = at;
+                joined.dropped |= !kept;
                 position += 1;
             }
+            if c.is_whitespace() {
+                if joined.words > 1 && !joined.dropped {
+                    self.push_joined(prefix, text, &joined);
+                }
+                joined.words = 0;
+            }
         }
+    }
+
+    /// The whole of a run of joined words, when it is not too long to index.
+    fn push_joined(&mut self, prefix: &str, text: &str, joined: &Joined) {
+        self.lower.clear();
+        for c in text[joined.from..joined.to].chars() {
+            if c.is_alphanumeric() {
+                if c.is_ascii() {
+                    self.lower.push(c.to_ascii_lowercase());
+                } else {
+                    self.lower.extend(c.to_lowercase());
+                }
+            }
+        }
+        // Numbers joined by punctuation (dates, decimals) are nearly all different from record
+        // to record: each would be a term of its own, and are found as phrases instead.
+        if self.lower.len() >= LONGEST_WORD || !self.lower.chars().any(char::is_alphabetic) {
+            return;
+        }
+        let token = next_token(&mut self.tokens, &mut self.len);
+        token.text.clear();
+        token.text.push_str(prefix);
+        token.text.push_str(&self.lower);
+        token.offset_from = joined.from;
+        token.offset_to = joined.to;
+        token.position = joined.position;
+        token.position_length = joined.words;
     }
 
     fn push(&mut self, prefix: &str, word: &str, from: usize, to: usize, position: usize) {
@@ -116,10 +169,7 @@ impl StemWords {
                 }
             }
         };
-        if self.len == self.tokens.len() {
-            self.tokens.push(Token::default());
-        }
-        let token = &mut self.tokens[self.len];
+        let token = next_token(&mut self.tokens, &mut self.len);
         token.text.clear();
         token.text.push_str(prefix);
         token.text.push_str(stem);
@@ -127,8 +177,26 @@ impl StemWords {
         token.offset_to = to;
         token.position = position;
         token.position_length = 1;
-        self.len += 1;
     }
+}
+
+/// The next token of the text, reusing the buffer of an earlier text's.
+fn next_token<'a>(tokens: &'a mut Vec<Token>, len: &mut usize) -> &'a mut Token {
+    if *len == tokens.len() {
+        tokens.push(Token::default());
+    }
+    *len += 1;
+    &mut tokens[*len - 1]
+}
+
+/// A run of words joined by punctuation, as it is read.
+#[derive(Default)]
+struct Joined {
+    position: usize,
+    from: usize,
+    to: usize,
+    words: usize,
+    dropped: bool,
 }
 
 impl Clone for StemWords {
@@ -182,13 +250,68 @@ mod tests {
 
     use super::StemWords;
 
-    fn texts(mut analyzer: TextAnalyzer, text: &str) -> Vec<(String, usize)> {
+    /// The single words of a text, with their positions.
+    fn texts(analyzer: TextAnalyzer, text: &str) -> Vec<(String, usize)> {
+        spans(analyzer, text)
+            .into_iter()
+            .filter(|(_, _, span)| *span == 1)
+            .map(|(word, at, _)| (word, at))
+            .collect()
+    }
+
+    /// Every token of a text: text, position, words spanned.
+    fn spans(mut analyzer: TextAnalyzer, text: &str) -> Vec<(String, usize, usize)> {
         let mut out = Vec::new();
         let mut stream = analyzer.token_stream(text);
         while let Some(t) = stream.next() {
-            out.push((t.text.clone(), t.position));
+            out.push((t.text.clone(), t.position, t.position_length));
         }
         out
+    }
+
+    #[test]
+    fn words_joined_by_punctuation_also_come_out_whole() {
+        let joined = |text: &str| -> Vec<(String, usize, usize)> {
+            spans(TextAnalyzer::from(StemWords::new()), text)
+                .into_iter()
+                .filter(|(_, _, span)| *span > 1)
+                .collect()
+        };
+        let t = |text: &str, at, span| (text.to_owned(), at, span);
+        assert_eq!(
+            joined("Wastewater SARS-CoV-2 (cluster/outbreak) Crohn's, RNA seq"),
+            vec![
+                t("sarscov2", 1, 3),
+                t("clusteroutbreak", 4, 2),
+                t("crohns", 6, 2)
+            ]
+        );
+        // The words themselves are still there, stemmed, at their own positions.
+        assert_eq!(
+            texts(TextAnalyzer::from(StemWords::new()), "cluster/outbreaks"),
+            vec![("cluster".to_owned(), 0), ("outbreak".to_owned(), 1)]
+        );
+        // Not when a word of the run is too long to index, nor when the whole is.
+        let long = "a".repeat(40);
+        assert_eq!(joined(&format!("x-{long} y-z")), vec![t("yz", 2, 2)]);
+        let parts = ["abcdefghij"; 4].join("-");
+        assert_eq!(joined(&parts), vec![]);
+        // Nor numbers alone.
+        assert_eq!(joined("2021-03-04 12.5 E14.5"), vec![t("e145", 5, 2)]);
+        // Attribute words carry their tag.
+        assert_eq!(
+            spans(
+                TextAnalyzer::from(StemWords::tagged()),
+                "host:SARS-CoV-2 Wuhan"
+            ),
+            vec![
+                t("host:sar", 0, 1),
+                t("host:cov", 1, 1),
+                t("host:2", 2, 1),
+                t("host:sarscov2", 0, 3),
+                t("host:wuhan", 3, 1),
+            ]
+        );
     }
 
     #[test]

@@ -185,6 +185,49 @@ fn fields_attributes_ranges_prefixes_phrases_and_boolean_operators() {
 }
 
 #[test]
+fn words_joined_by_punctuation_are_found_whole_and_word_by_word() {
+    let index = SearchIndex::in_memory().unwrap();
+    let mut writer = index.writer(50 << 20).unwrap();
+    let texts = [
+        ("SAMJ1", "Wastewater SARS-CoV-2 surveillance"),
+        ("SAMJ2", "sars_cov_2 in sewage"),
+        ("SAMJ3", "SARS CoV 2 written apart"),
+        ("SAMJ4", "Cluster/outbreak investigation of Salmonella"),
+        ("SAMJ5", "Outbreak investigation, cluster unknown"),
+        ("SAMJ6", "Crohn's disease, RNAseq"),
+    ];
+    for (key, title) in texts {
+        let mut r = record(key, "sample", title, "Homo sapiens", 9606);
+        if key == "SAMJ1" {
+            r.attributes = vec![("host".into(), "SARS-CoV-2 infected patient".into())];
+        }
+        writer.upsert(&r).unwrap();
+    }
+    writer.commit(None).unwrap();
+    index.reload().unwrap();
+    let q = |s: &str| sorted(accessions(&index, &ask(s), Viewer::Anonymous));
+    // Joined, the words are one word: any punctuation, any case; not when written apart.
+    assert_eq!(q("SARS-CoV-2"), ["SAMJ1", "SAMJ2"]);
+    assert_eq!(q("sars/cov/2 wastewater"), ["SAMJ1"]);
+    // As a phrase of separate words they match wherever the words stand side by side.
+    assert_eq!(q(r#""SARS CoV 2""#), ["SAMJ1", "SAMJ2", "SAMJ3"]);
+    assert_eq!(q(r#""wastewater SARS-CoV-2 surveillance""#), ["SAMJ1"]);
+    assert!(q(r#""wastewater SARS-CoV-2 sewage""#).is_empty());
+    // A joined word inside a phrase keeps the phrase's order and spacing.
+    assert_eq!(q(r#""cluster/outbreak investigation""#), ["SAMJ4"]);
+    assert_eq!(q(r#""outbreak investigation""#), ["SAMJ4", "SAMJ5"]);
+    assert!(q(r#""investigation cluster/outbreak""#).is_empty());
+    // Punctuation-joined and unbroken spellings meet.
+    assert_eq!(q("RNA-seq"), ["SAMJ6"]);
+    assert_eq!(q(r#""Crohn's disease""#), ["SAMJ6"]);
+    assert_eq!(q("crohn"), ["SAMJ6"]);
+    // Attributes too.
+    assert_eq!(q("host:SARS-CoV-2"), ["SAMJ1"]);
+    assert_eq!(q(r#"host:"SARS-CoV-2 infected""#), ["SAMJ1"]);
+    assert!(q(r#"host:"infected SARS-CoV-2""#).is_empty());
+}
+
+#[test]
 fn titles_rank_above_descriptions() {
     let index = index();
     let mut r = record("SAMSB6", "sample", "Sink", "Escherichia coli", 562);

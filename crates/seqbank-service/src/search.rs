@@ -174,7 +174,7 @@ impl Service {
         let mut writer = {
             let index = index.clone();
             blocking(move || {
-                let mut writer = index.writer(256 << 20)?;
+                let mut writer = index.writer(SearchIndex::bulk_memory())?;
                 writer.clear()?;
                 Ok(writer)
             })
