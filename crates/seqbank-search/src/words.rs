@@ -65,11 +65,14 @@ impl StemWords {
     /// (`position_length`): a query for the joined word then looks up one term, not a phrase.
     fn run(&mut self, text: &str) {
         self.len = 0;
-        let (prefix, text) = match (self.tagged, text.split_once(':')) {
-            (false, _) => ("", text),
-            (true, Some((tag, value))) => (&text[..=tag.len()], value),
-            // Without its tag an attribute has nothing to be found by.
-            (true, None) => return,
+        let (prefix, text) = if self.tagged {
+            match text.split_once(':') {
+                Some((tag, value)) => (&text[..=tag.len()], value),
+                // Without its tag an attribute has nothing to be found by.
+                None => return,
+            }
+        } else {
+            ("", text)
         };
         let mut position = 0;
         let mut start = None;
@@ -97,10 +100,11 @@ impl StemWords {
                 joined.words += 1;
                 joined.to = at;
                 joined.dropped |= !kept;
+                joined.numbers += usize::from(text[from..at].bytes().any(|b| b.is_ascii_digit()));
                 position += 1;
             }
             if c.is_whitespace() {
-                if joined.words > 1 && !joined.dropped {
+                if joined.is_a_word() {
                     self.push_joined(prefix, text, &joined);
                 }
                 joined.words = 0;
@@ -120,8 +124,6 @@ impl StemWords {
                 }
             }
         }
-        // Numbers joined by punctuation (dates, decimals) are nearly all different from record
-        // to record: each would be a term of its own, and are found as phrases instead.
         if self.lower.len() >= LONGEST_WORD || !self.lower.chars().any(char::is_alphabetic) {
             return;
         }
@@ -196,7 +198,20 @@ struct Joined {
     from: usize,
     to: usize,
     words: usize,
+    /// Words with digits.
+    numbers: usize,
     dropped: bool,
+}
+
+impl Joined {
+    /// Whether the run is indexed whole too: two or three words, all kept, at most one with
+    /// digits (`SARS-CoV-2`, `COVID-19`, `blaNDM-1`, `RNA-seq`). Longer runs and runs of numbers
+    /// (`SARS-CoV-2/human/USA/CA-1234/2021`, `liver_T0_54`, `2021-03-04`) are nearly all
+    /// different from record to record: each would be a term of its own, which costs the index
+    /// far more than it saves; they are found as phrases of their words instead.
+    fn is_a_word(&self) -> bool {
+        (2..=3).contains(&self.words) && self.numbers <= 1 && !self.dropped
+    }
 }
 
 impl Clone for StemWords {
@@ -294,10 +309,14 @@ mod tests {
         // Not when a word of the run is too long to index, nor when the whole is.
         let long = "a".repeat(40);
         assert_eq!(joined(&format!("x-{long} y-z")), vec![t("yz", 2, 2)]);
-        let parts = ["abcdefghij"; 4].join("-");
+        let parts = ["abcdefghijklmn"; 3].join("-");
         assert_eq!(joined(&parts), vec![]);
-        // Nor numbers alone.
-        assert_eq!(joined("2021-03-04 12.5 E14.5"), vec![t("e145", 5, 2)]);
+        // Nor runs of more than three words, or of more than one number, which are mostly
+        // identifiers seen once.
+        assert_eq!(
+            joined("2021-03-04 12.5 liver_T0_54 blaCTX-M-15 a-b-c-d E14.5 x-1"),
+            vec![t("blactxm15", 8, 3), t("x1", 17, 2)]
+        );
         // Attribute words carry their tag.
         assert_eq!(
             spans(
