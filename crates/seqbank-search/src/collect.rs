@@ -161,6 +161,99 @@ pub(crate) struct SearchCollector {
     pub(crate) hidden: Option<Box<dyn Weight>>,
     /// For a query of one term ranked by score: how to run it block by block.
     pub(crate) term: Option<TermPlan>,
+    /// For a phrase: how to match its positions.
+    pub(crate) phrase: Option<PhrasePlan>,
+}
+
+/// A phrase matched over its terms' postings read in order, each with a running offset into its
+/// positions, so that a document's positions are one read away. tantivy's phrase scorer finds
+/// that offset by summing the block's frequencies up to the document, for every term of every
+/// candidate document: half of a broad phrase's time.
+pub(crate) struct PhrasePlan {
+    /// Terms with their offsets in the phrase.
+    terms: Vec<(usize, Term)>,
+    bm25: Bm25Weight,
+    /// Each segment's positions of the phrase's field.
+    positions: HashMap<tantivy::index::SegmentId, tantivy::directory::FileSlice>,
+}
+
+impl PhrasePlan {
+    pub(crate) fn new(searcher: &Searcher, terms: &[(usize, Term)]) -> tantivy::Result<Self> {
+        let plain: Vec<Term> = terms.iter().map(|(_, t)| t.clone()).collect();
+        let bm25 = Bm25Weight::for_terms(searcher, &plain)?;
+        let field = plain[0].field();
+        // The positions of the searcher's own segments; one that cannot be opened here is run
+        // through tantivy's phrase query instead.
+        let mut positions = HashMap::new();
+        for reader in searcher.segment_readers() {
+            let index = searcher.index();
+            let segment =
+                index.segment(index.new_segment_meta(reader.segment_id(), reader.max_doc()));
+            let Ok(file) = segment.open_read(tantivy::index::SegmentComponent::Positions) else {
+                continue;
+            };
+            let Ok(composite) = tantivy::directory::CompositeFile::open(&file) else {
+                continue;
+            };
+            if let Some(slice) = composite.open_read(field) {
+                positions.insert(reader.segment_id(), slice);
+            }
+        }
+        Ok(Self {
+            terms: terms.to_vec(),
+            bm25,
+            positions,
+        })
+    }
+}
+
+/// One term of a phrase, read in document order.
+struct PhraseCursor {
+    block: tantivy::postings::BlockSegmentPostings,
+    at: usize,
+    /// Where the positions of `block.docs()[at]` start.
+    offset: u64,
+    positions: tantivy::positions::PositionReader,
+    /// The term's place in the phrase.
+    place: u32,
+    doc_freq: u32,
+    buffer: Vec<u32>,
+}
+
+impl PhraseCursor {
+    /// Moves to the first document at or after `target`.
+    fn seek(&mut self, target: DocId) -> DocId {
+        loop {
+            let docs = self.block.docs();
+            let Some(&last) = docs.last() else {
+                return TERMINATED;
+            };
+            let freqs = self.block.freqs();
+            if last < target {
+                self.offset += freqs[self.at..].iter().map(|&f| u64::from(f)).sum::<u64>();
+                self.block.advance();
+                self.at = 0;
+                continue;
+            }
+            while docs[self.at] < target {
+                self.offset += u64::from(freqs[self.at]);
+                self.at += 1;
+            }
+            return docs[self.at];
+        }
+    }
+
+    /// Reads the current document's positions into `buffer`.
+    fn read_positions(&mut self) {
+        let freq = self.block.freqs()[self.at] as usize;
+        self.buffer.resize(freq, 0);
+        self.positions.read(self.offset, &mut self.buffer);
+        let mut position = 0;
+        for p in &mut self.buffer {
+            position += *p;
+            *p = position;
+        }
+    }
 }
 
 /// A one-term query run over its postings a block (128 documents) at a time. Every document
@@ -319,9 +412,12 @@ impl Collector for SearchCollector {
             .as_ref()
             .map(|w| w.scorer(reader, 1.0))
             .transpose()?;
-        match &self.term {
-            Some(plan) => child.run_term(plan, reader, &mut hidden)?,
-            None => child.run(weight, reader, &mut hidden, self.requires_scoring())?,
+        match (&self.term, &self.phrase) {
+            (Some(plan), _) => child.run_term(plan, reader, &mut hidden)?,
+            (None, Some(plan)) if plan.positions.contains_key(&reader.segment_id()) => {
+                child.run_phrase(plan, reader, &mut hidden)?
+            }
+            _ => child.run(weight, reader, &mut hidden, self.requires_scoring())?,
         }
         Ok(child.harvest())
     }
@@ -485,6 +581,94 @@ impl SegmentSearch {
                 }
             }
             block.advance();
+        }
+        Ok(())
+    }
+}
+
+impl SegmentSearch {
+    /// Runs a phrase over its terms' postings (see [`PhrasePlan`]).
+    fn run_phrase(
+        &mut self,
+        plan: &PhrasePlan,
+        reader: &SegmentReader,
+        hidden: &mut Option<Box<dyn Scorer>>,
+    ) -> tantivy::Result<()> {
+        let field = plan.terms[0].1.field();
+        let inverted = reader.inverted_index(field)?;
+        let Some(positions) = plan.positions.get(&reader.segment_id()) else {
+            return Err(tantivy::TantivyError::InternalError(
+                "the phrase has no positions for this segment".into(),
+            ));
+        };
+        let mut cursors = Vec::with_capacity(plan.terms.len());
+        for (place, term) in &plan.terms {
+            let Some(info) = inverted.get_term_info(term)? else {
+                return Ok(());
+            };
+            let block =
+                inverted.read_block_postings_from_terminfo(&info, IndexRecordOption::WithFreqs)?;
+            let bytes = positions.read_bytes_slice(info.positions_range.clone())?;
+            cursors.push(PhraseCursor {
+                block,
+                at: 0,
+                offset: 0,
+                positions: tantivy::positions::PositionReader::open(bytes)?,
+                place: *place as u32,
+                doc_freq: info.doc_freq,
+                buffer: Vec::new(),
+            });
+        }
+        // The rarest term leads.
+        cursors.sort_by_key(|c| c.doc_freq);
+        let fieldnorms = match reader.fieldnorms_readers().get_field(field)? {
+            Some(fieldnorms) => fieldnorms,
+            None => FieldNormReader::constant(reader.max_doc(), 1),
+        };
+        let alive = reader.alive_bitset();
+        let mut target = 0;
+        'docs: loop {
+            let doc = cursors[0].seek(target);
+            if doc == TERMINATED {
+                break;
+            }
+            for cursor in &mut cursors[1..] {
+                let other = cursor.seek(doc);
+                if other == TERMINATED {
+                    break 'docs;
+                }
+                if other > doc {
+                    target = other;
+                    continue 'docs;
+                }
+            }
+            target = doc + 1;
+            if alive.is_some_and(|a| !a.is_alive(doc)) {
+                continue;
+            }
+            for cursor in &mut cursors {
+                cursor.read_positions();
+            }
+            let (lead, rest) = cursors.split_first().expect("a phrase has terms");
+            let mut count = 0;
+            for &p in &lead.buffer {
+                let Some(start) = p.checked_sub(lead.place) else {
+                    continue;
+                };
+                if rest
+                    .iter()
+                    .all(|c| c.buffer.binary_search(&(start + c.place)).is_ok())
+                {
+                    count += 1;
+                }
+            }
+            if count == 0 || hides(hidden, doc) {
+                continue;
+            }
+            self.count(doc);
+            if self.limit > 0 {
+                self.offer(doc, plan.bm25.score(fieldnorms.fieldnorm_id(doc), count));
+            }
         }
         Ok(())
     }

@@ -19,7 +19,7 @@ use tantivy::{
 
 use crate::{
     Error, Record, Result, bad, bad_param,
-    collect::{FacetSpec, Fruit, Key, Order, SearchCollector, SegmentValues, TermPlan},
+    collect::{FacetSpec, Fruit, Key, Order, PhrasePlan, SearchCollector, SegmentValues, TermPlan},
     fields::{self, FIELDS, FieldType, lookup, normalize_tag},
     query::{Node, Value, parse},
     record::date_number,
@@ -646,6 +646,10 @@ impl SearchIndex {
             Some(q) if scoring => Some(TermPlan::new(&searcher, q.term())?),
             _ => None,
         };
+        let phrase = match query.downcast_ref::<Phrase>() {
+            Some(q) if scoring => Some(PhrasePlan::new(&searcher, &q.terms)?),
+            _ => None,
+        };
         let collector = SearchCollector {
             limit: request.limit,
             after,
@@ -653,6 +657,7 @@ impl SearchIndex {
             facets: facets.clone(),
             hidden,
             term,
+            phrase,
         };
         let Fruit {
             total,
@@ -1063,7 +1068,10 @@ impl Compiler<'_> {
                 terms.pop().expect("one term").1,
                 IndexRecordOption::WithFreqs,
             )),
-            _ => Box::new(PhraseQuery::new_with_offset(terms)),
+            _ => Box::new(Phrase {
+                query: PhraseQuery::new_with_offset(terms.clone()),
+                terms,
+            }),
         })
     }
 
@@ -1411,5 +1419,26 @@ impl Writer {
         }
         doc.add_text(f.source_json, serde_json::to_string(r)?);
         Ok(doc)
+    }
+}
+
+/// A phrase that remembers its terms and their offsets, for the collector to match it itself
+/// (see `PhrasePlan`); anything else runs it as tantivy's phrase query.
+#[derive(Clone, Debug)]
+struct Phrase {
+    query: PhraseQuery,
+    terms: Vec<(usize, Term)>,
+}
+
+impl Query for Phrase {
+    fn weight(
+        &self,
+        scoring: EnableScoring<'_>,
+    ) -> tantivy::Result<Box<dyn tantivy::query::Weight>> {
+        self.query.weight(scoring)
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.query.query_terms(visitor);
     }
 }
