@@ -300,6 +300,18 @@ impl TermPlan {
     }
 }
 
+/// The lengths of `field`'s values in a segment; every document counts as one word when the
+/// field keeps none.
+fn fieldnorms(
+    reader: &SegmentReader,
+    field: tantivy::schema::Field,
+) -> tantivy::Result<FieldNormReader> {
+    Ok(match reader.fieldnorms_readers().get_field(field)? {
+        Some(fieldnorms) => fieldnorms,
+        None => FieldNormReader::constant(reader.max_doc(), 1),
+    })
+}
+
 /// Whether the viewer may not see `doc`: the hidden documents are read in step with the hits.
 fn hides(hidden: &mut Option<Box<dyn Scorer>>, doc: DocId) -> bool {
     match hidden {
@@ -555,10 +567,7 @@ impl SegmentSearch {
         else {
             return Ok(());
         };
-        let fieldnorms = match reader.fieldnorms_readers().get_field(field)? {
-            Some(fieldnorms) => fieldnorms,
-            None => FieldNormReader::constant(reader.max_doc(), 1),
-        };
+        let fieldnorms = fieldnorms(reader, field)?;
         let margin = plan.margin(inverted.total_num_tokens(), reader.max_doc());
         let alive = reader.alive_bitset();
         while !block.docs().is_empty() {
@@ -584,9 +593,7 @@ impl SegmentSearch {
         }
         Ok(())
     }
-}
 
-impl SegmentSearch {
     /// Runs a phrase over its terms' postings (see [`PhrasePlan`]).
     fn run_phrase(
         &mut self,
@@ -621,10 +628,7 @@ impl SegmentSearch {
         }
         // The rarest term leads.
         cursors.sort_by_key(|c| c.doc_freq);
-        let fieldnorms = match reader.fieldnorms_readers().get_field(field)? {
-            Some(fieldnorms) => fieldnorms,
-            None => FieldNormReader::constant(reader.max_doc(), 1),
-        };
+        let fieldnorms = fieldnorms(reader, field)?;
         let alive = reader.alive_bitset();
         let mut target = 0;
         'docs: loop {
