@@ -520,12 +520,23 @@ impl Metastore {
         lease_until: &str,
         now: &str,
     ) -> Result<Option<Job>> {
+        self.claim_job_of(None, worker, lease_until, now).await
+    }
+
+    /// [`Metastore::claim_job`], taking only jobs of `kind` when it is given.
+    pub async fn claim_job_of(
+        &self,
+        kind: Option<&str>,
+        worker: &str,
+        lease_until: &str,
+        now: &str,
+    ) -> Result<Option<Job>> {
         let lock = match self.backend {
             Backend::Sqlite(_) => "",
             Backend::Postgres(_) => " FOR UPDATE SKIP LOCKED",
         };
         let pick = format!(
-            "SELECT id FROM jobs WHERE (state = 'queued' AND run_after <= $1) OR (state = 'running' AND lease_until < $1) ORDER BY id LIMIT 1{lock}"
+            "SELECT id FROM jobs WHERE ((state = 'queued' AND run_after <= $1) OR (state = 'running' AND lease_until < $1)) AND ($2 IS NULL OR kind = $2) ORDER BY id LIMIT 1{lock}"
         );
         let claim = format!(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $2, lease_until = $3, updated_at = $4 WHERE id = $1 RETURNING {JOB_COLUMNS}"
@@ -537,6 +548,7 @@ impl Metastore {
                 .await?;
             let id: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(pick))
                 .bind(now)
+                .bind(kind)
                 .fetch_optional(&mut *tx)
                 .await?;
             match id {

@@ -153,6 +153,24 @@ impl Metastore {
         }))
     }
 
+    /// The latest import of the file with `fingerprint` that ran to its end and started at or
+    /// after `since`.
+    pub async fn mirror_import_done_since(
+        &self,
+        fingerprint: &str,
+        since: &str,
+    ) -> Result<Option<MirrorImport>> {
+        Ok(with_pool!(self, |pool| {
+            sqlx::query_as(
+            "SELECT * FROM mirror_imports WHERE fingerprint = $1 AND state = 'done' AND started_at >= $2 ORDER BY id DESC LIMIT 1"
+        )
+        .bind(fingerprint)
+        .bind(since)
+        .fetch_optional(pool)
+        .await?
+        }))
+    }
+
     /// Applies one batch of an import in one transaction: every record is judged by `merge`
     /// against the stored copy (records whose accession this center holds itself are left
     /// alone), the changed ones are written, and the import moves to `position` with `skipped`

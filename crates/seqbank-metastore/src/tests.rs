@@ -583,7 +583,19 @@ async fn jobs_are_leased_retried_and_failed(store: &Metastore) {
             .unwrap(),
         None
     );
-    let job = store.claim_job("w1", &t(30), &t(1)).await.unwrap().unwrap();
+    // A worker limited to another kind leaves it alone.
+    assert!(
+        store
+            .claim_job_of(Some("mirror_update"), "w9", &t(30), &t(1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let job = store
+        .claim_job_of(Some("validate_run"), "w1", &t(30), &t(1))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (job.id, job.attempts, job.state.as_str()),
         (first.unwrap(), 1, "running")

@@ -127,6 +127,8 @@ pub struct JobView {
     /// Result, in words.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<String>,
+    /// Queued.
+    pub created_at: String,
     /// Last changed.
     pub updated_at: String,
 }
@@ -143,6 +145,7 @@ impl From<seqbank_metastore::Job> for JobView {
             total: j.total,
             error: j.last_error,
             result: j.result,
+            created_at: j.created_at,
             updated_at: j.updated_at,
         }
     }

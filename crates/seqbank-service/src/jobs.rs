@@ -26,6 +26,8 @@ pub mod kind {
     pub const EXPIRE_UPLOADS: &str = "expire_uploads";
     /// Re-hash every archived file and compare (subject 0).
     pub const AUDIT: &str = "audit";
+    /// Import the day's mirror dumps (subject 0).
+    pub const MIRROR_UPDATE: &str = "mirror_update";
 }
 
 /// How a worker behaves.
@@ -37,8 +39,11 @@ pub struct WorkerConfig {
     pub lease: Duration,
     /// How long to sleep when there is nothing to do.
     pub idle: Duration,
-    /// Whether this worker also queues the periodic jobs (release, expiry, audit).
+    /// Whether this worker also queues the periodic jobs (release, expiry, audit, the daily
+    /// mirror update).
     pub schedule: bool,
+    /// Only this kind of job: the only one it takes, and the only periodic one it queues.
+    pub only: Option<&'static str>,
     /// Days between checksum audits (0: never).
     pub audit_days: u32,
 }
@@ -54,6 +59,7 @@ impl Default for WorkerConfig {
             lease: Duration::from_secs(60),
             idle: Duration::from_secs(1),
             schedule: true,
+            only: None,
             audit_days: 7,
         }
     }
@@ -112,6 +118,13 @@ impl Worker {
     pub async fn schedule(&self) -> Result<()> {
         let store = self.service.store();
         let now = self.service.clock().now_text();
+        let wanted = |k: &str| self.config.only.is_none_or(|only| only == k);
+        if wanted(kind::MIRROR_UPDATE) && self.service.mirror_update_due().await? {
+            store.enqueue(kind::MIRROR_UPDATE, 0, 3, &now, &now).await?;
+        }
+        if self.config.only.is_some() {
+            return Ok(());
+        }
         store.enqueue(kind::RELEASE_DUE, 0, 3, &now, &now).await?;
         store
             .enqueue(kind::EXPIRE_UPLOADS, 0, 3, &now, &now)
@@ -140,7 +153,7 @@ impl Worker {
         let now = self.service.clock().now_text();
         let lease_until = later(&self.service, self.config.lease);
         let Some(job) = store
-            .claim_job(&self.config.name, &lease_until, &now)
+            .claim_job_of(self.config.only, &self.config.name, &lease_until, &now)
             .await?
         else {
             return Ok(false);
@@ -180,7 +193,7 @@ impl Worker {
                 }
             })
         };
-        let outcome = self.handle(&job.kind, job.subject_id, progress).await;
+        let outcome = self.handle(&job, progress).await;
         heartbeat.abort();
         let now = self.service.clock().now_text();
         match outcome {
@@ -214,12 +227,12 @@ impl Worker {
 
     async fn handle(
         &self,
-        kind: &str,
-        subject: i64,
+        job: &seqbank_metastore::Job,
         progress: Arc<(AtomicU64, AtomicU64)>,
     ) -> Result<String> {
         let service = &self.service;
-        match kind {
+        let subject = job.subject_id;
+        match job.kind.as_str() {
             kind::VALIDATE_RUN => service.validate_run_files(subject, progress).await,
             kind::ARCHIVE_SUBMISSION => service.archive_submission_files(subject).await,
             kind::RELEASE_DUE => Ok(format!("{} objects released", service.release_due().await?)),
@@ -239,6 +252,7 @@ impl Worker {
                     ))
                 }
             }
+            kind::MIRROR_UPDATE => service.mirror_update(&job.created_at, progress).await,
             other => Err(Error::Internal(
                 format!("unknown job kind {other:?}").into(),
             )),

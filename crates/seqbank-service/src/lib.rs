@@ -10,6 +10,7 @@ mod clock;
 mod files;
 pub mod jobs;
 pub mod mirror;
+mod mirror_update;
 mod portal;
 mod search;
 mod service;
@@ -20,6 +21,7 @@ pub use self::{
     clock::Clock,
     files::{FileEntry, FileView, JobView, UploadConfig, UploadView},
     jobs::{Worker, WorkerConfig},
+    mirror_update::{MirrorPlan, MirrorSchedule, PlannedDump, dated, fetch, is_url},
     portal::{Holdings, RecordTree, TreeNode},
     search::Progress,
     service::{AccessionConfig, Config, NewSubmission, Page, Service, SheetFormat},

@@ -91,6 +91,9 @@ pub struct MirrorStatus {
     pub records: std::collections::BTreeMap<String, i64>,
     /// The latest imports, newest first, with their first problems.
     pub imports: Vec<ImportView>,
+    /// The daily update, if one is configured: its plan, next start and latest runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<crate::MirrorSchedule>,
 }
 
 /// One import as the API shows it.
@@ -404,7 +407,11 @@ impl Service {
                 ImportView { import, problems }
             })
             .collect();
-        Ok(MirrorStatus { records, imports })
+        Ok(MirrorStatus {
+            records,
+            imports,
+            schedule: self.mirror_schedule().await?,
+        })
     }
 
     /// A mirrored record by accession, as `actor` may see it: unpublished records (and those

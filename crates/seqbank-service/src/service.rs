@@ -65,6 +65,8 @@ pub struct Config {
     pub uploads: crate::UploadConfig,
     /// Whether anyone may sign up as a submitter on the web pages.
     pub open_registration: bool,
+    /// The daily mirror update, if the center runs one.
+    pub mirror: Option<crate::MirrorPlan>,
 }
 
 /// A page of a listing.

@@ -35,7 +35,7 @@ pub(crate) struct Config {
     pub(crate) mirror: MirrorConfig,
 }
 
-/// `[mirror]`: what `seqbank mirror schedule` imports each day, and when.
+/// `[mirror]`: what the daily mirror update imports, and when.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct MirrorConfig {
@@ -306,6 +306,36 @@ impl Config {
             secret_access_key: self.storage.secret_access_key.clone(),
             spool: Some(self.data_dir.join("spool")),
         }
+    }
+
+    /// Where `seqbank mirror import` keeps dumps it downloads.
+    pub(crate) fn downloads_dir(&self) -> PathBuf {
+        self.data_dir.join("mirror-downloads")
+    }
+
+    /// The daily mirror update `[mirror]` describes, if it lists any source.
+    pub(crate) fn mirror_plan(&self) -> anyhow::Result<Option<seqbank_service::MirrorPlan>> {
+        if self.mirror.sources.is_empty() {
+            return Ok(None);
+        }
+        let mut sources = Vec::new();
+        for (i, s) in self.mirror.sources.iter().enumerate() {
+            let source = s
+                .source
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("[[mirror.sources]] number {}: {e}", i + 1))?;
+            sources.push(seqbank_service::PlannedDump {
+                source,
+                path: s.path.clone(),
+            });
+        }
+        seqbank_service::MirrorPlan::new(
+            &self.mirror.at,
+            sources,
+            self.downloads_dir().join("daily"),
+        )
+        .map(Some)
+        .map_err(anyhow::Error::msg)
     }
 
     /// Returns the search index folder, defaulting to `index` in the data folder.

@@ -327,6 +327,138 @@ broken line\n").unwrap();
     app.finish().await;
 }
 
+/// A BioSample dump whose records `SAMD1`… carry `title` (the first one `first` instead).
+fn samples(n: usize, first: &str, title: &str) -> String {
+    let mut xml = String::from("<BioSampleSet>");
+    for i in 1..=n {
+        let title = if i == 1 { first } else { title };
+        xml.push_str(&format!("<BioSample accession=\"SAMD{i}\" last_update=\"2026-11-20T00:00:00\"><Description><Title>{title} {i}</Title></Description></BioSample>"));
+    }
+    xml.push_str("</BioSampleSet>");
+    xml
+}
+
+#[tokio::test]
+async fn the_daily_update_is_a_job_queued_at_its_time_retried_and_shown() {
+    use seqbank_service::{MirrorPlan, PlannedDump, Worker, WorkerConfig, jobs::kind};
+
+    let dir = tempfile::tempdir().unwrap();
+    let dumps = dir.path().join("dumps");
+    std::fs::create_dir_all(&dumps).unwrap();
+    std::fs::write(
+        dumps.join("biosample_20261121.xml"),
+        samples(3, "Tundra soil", "Tundra soil"),
+    )
+    .unwrap();
+    let base = dumps.join("base.xml");
+    std::fs::write(
+        &base,
+        "<BioSampleSet><BioSample accession=\"SAMD100\"><Description><Title>Base</Title></Description></BioSample></BioSampleSet>",
+    )
+    .unwrap();
+    let plan = MirrorPlan::new(
+        "10:00",
+        vec![
+            PlannedDump {
+                source: Source::Biosample,
+                path: base.display().to_string(),
+            },
+            PlannedDump {
+                source: Source::Biosample,
+                path: format!("{}/biosample_{{date}}.xml", dumps.display()),
+            },
+        ],
+        dir.path().join("downloads"),
+    )
+    .unwrap();
+    let app = TestApp::with_mirror(plan).await;
+    let worker = Worker::new(
+        app.service.as_ref().clone(),
+        WorkerConfig {
+            name: "scheduler".into(),
+            ..WorkerConfig::default()
+        },
+    );
+    let updates = async || {
+        app.service
+            .store()
+            .jobs(Some(kind::MIRROR_UPDATE), Some(0), 10)
+            .await
+            .unwrap()
+    };
+    let clock = app.service.clock();
+
+    // 09:00: not yet.
+    worker.schedule().await.unwrap();
+    assert!(updates().await.is_empty());
+    let (status, mirror, _) = get(&app, "/api/v1/mirror", None).await;
+    assert_eq!(status, 200, "{mirror}");
+    assert_eq!(mirror["schedule"]["at"], "10:00", "{mirror}");
+    assert_eq!(mirror["schedule"]["next_run"], "2026-11-21T10:00:00Z");
+    assert_eq!(mirror["schedule"]["sources"][0]["source"], "biosample");
+
+    // 10:00: queued once however often the scheduler looks, and run.
+    clock.set("2026-11-21T10:00:30Z".parse().unwrap());
+    worker.schedule().await.unwrap();
+    worker.schedule().await.unwrap();
+    assert_eq!(updates().await.len(), 1);
+    while worker.run_once().await.unwrap() {}
+    let done = &updates().await[0];
+    assert_eq!(done.state, "done", "{done:?}");
+    let result = done.result.as_deref().unwrap();
+    assert!(
+        result.contains("biosample_20261121.xml: 3 records, 3 new"),
+        "{result}"
+    );
+    assert_eq!(get(&app, "/api/v1/samples/SAMD2", None).await.0, 200);
+    // Not again the same day; the next run is tomorrow's.
+    clock.set("2026-11-21T18:00:00Z".parse().unwrap());
+    worker.schedule().await.unwrap();
+    assert_eq!(updates().await.len(), 1);
+    let (_, mirror, _) = get(&app, "/api/v1/mirror", None).await;
+    assert_eq!(mirror["schedule"]["next_run"], "2026-11-22T10:00:00Z");
+    assert_eq!(mirror["schedule"]["runs"][0]["state"], "done", "{mirror}");
+
+    // The next day's dump is missing: the run fails, says which file, and is queued again.
+    clock.set("2026-11-22T10:05:00Z".parse().unwrap());
+    worker.schedule().await.unwrap();
+    while worker.run_once().await.unwrap() {}
+    let jobs = updates().await;
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(jobs[0].state, "queued", "{:?}", jobs[0]);
+    let error = jobs[0].last_error.as_deref().unwrap();
+    assert!(error.contains("biosample_20261122.xml"), "{error}");
+    assert!(error.contains("base.xml: 1 records, 0 new"), "{error}");
+    let (_, mirror, _) = get(&app, "/api/v1/mirror", None).await;
+    assert_eq!(mirror["schedule"]["runs"][0]["error"], error, "{mirror}");
+    let (status, _, page) = get(&app, "/mirror", None).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Daily update") && page.contains("biosample_20261122.xml"));
+
+    // The dump arrives; the retry after the backoff applies it.
+    std::fs::write(
+        dumps.join("biosample_20261122.xml"),
+        samples(4, "Alpine soil", "Tundra soil"),
+    )
+    .unwrap();
+    clock.set("2026-11-22T11:00:00Z".parse().unwrap());
+    while worker.run_once().await.unwrap() {}
+    let retried = &updates().await[0];
+    assert_eq!((retried.state.as_str(), retried.attempts), ("done", 2));
+    let result = retried.result.as_deref().unwrap();
+    assert!(
+        result.contains("4 records, 1 new, 1 updated, 2 unchanged"),
+        "{result}"
+    );
+    assert!(
+        result.contains("base.xml: imported before this attempt"),
+        "{result}"
+    );
+    let (_, sample, _) = get(&app, "/api/v1/samples/SAMD1", None).await;
+    assert_eq!(sample["title"], "Alpine soil 1", "{sample}");
+    app.finish().await;
+}
+
 fn xmllint() -> bool {
     let ok = std::process::Command::new("xmllint")
         .arg("--version")

@@ -7,7 +7,7 @@ use http_body_util::BodyExt;
 use seqbank_core::Role;
 use seqbank_metastore::Metastore;
 use seqbank_server::{AppState, router};
-use seqbank_service::{Clock, Config, Service, Worker, WorkerConfig};
+use seqbank_service::{Clock, Config, MirrorPlan, Service, Worker, WorkerConfig};
 use seqbank_storage::{Storage, StorageConfig};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -66,7 +66,15 @@ impl TestApp {
         dir: Option<tempfile::TempDir>,
         pg: Option<(String, String)>,
     ) -> Self {
-        Self::with_parts(store, dir, pg, None).await
+        Self::with_parts(store, dir, pg, None, None).await
+    }
+
+    /// A test archive over SQLite that runs the daily mirror update `plan`.
+    pub async fn with_mirror(plan: MirrorPlan) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("meta.db").display());
+        let store = Metastore::connect(&url).await.unwrap();
+        Self::with_parts(store, Some(dir), None, None, Some(plan)).await
     }
 
     /// A test archive whose files go to the S3-compatible server named by
@@ -96,14 +104,14 @@ impl TestApp {
             ..StorageConfig::default()
         };
         let store = Metastore::connect(&url).await.unwrap();
-        Some(Self::with_parts(store, Some(dir), None, Some(storage)).await)
+        Some(Self::with_parts(store, Some(dir), None, Some(storage), None).await)
     }
 
     /// A test archive over SQLite in `dir` and the given object store.
     pub async fn with_storage(dir: &std::path::Path, storage: StorageConfig) -> Self {
         let url = format!("sqlite://{}", dir.join("meta.db").display());
         let store = Metastore::connect(&url).await.unwrap();
-        Self::with_parts(store, None, None, Some(storage)).await
+        Self::with_parts(store, None, None, Some(storage), None).await
     }
 
     async fn with_parts(
@@ -111,6 +119,7 @@ impl TestApp {
         dir: Option<tempfile::TempDir>,
         pg: Option<(String, String)>,
         storage: Option<StorageConfig>,
+        mirror: Option<MirrorPlan>,
     ) -> Self {
         let objects = tempfile::tempdir().unwrap();
         let storage = storage.unwrap_or_else(|| StorageConfig {
@@ -121,6 +130,7 @@ impl TestApp {
         let clock = Clock::fixed(START.parse().unwrap());
         let mut config = Config::default();
         config.uploads.quota = 64 << 20;
+        config.mirror = mirror;
         let service = Service::new(store, storage, config, clock);
         let mut tokens = HashMap::new();
         for (name, role) in [

@@ -10,7 +10,7 @@ use std::{
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use seqbank_mirror::Source;
-use seqbank_service::{Service, mirror::ImportProgress};
+use seqbank_service::{Service, Worker, WorkerConfig, jobs::kind, mirror::ImportProgress};
 
 use crate::config::{Config, Sources};
 
@@ -20,7 +20,8 @@ pub(crate) enum Command {
     Import(ImportArgs),
     /// Show mirrored record counts and the latest imports.
     Status(StatusArgs),
-    /// Run the daily update of the `[mirror]` sources at `[mirror] at` (UTC), or once now.
+    /// Run the daily update of the `[mirror]` sources as a job: queue it at `[mirror] at` (UTC)
+    /// and run it, or with --once queue it now and wait for it.
     Schedule(ScheduleArgs),
 }
 
@@ -58,7 +59,8 @@ pub(crate) struct StatusArgs {
 pub(crate) struct ScheduleArgs {
     #[command(flatten)]
     sources: Sources,
-    /// Run the update once now and exit.
+    /// Queue the update now, run it (or wait for the worker that takes it) and exit: 0 when it
+    /// succeeded, 1 when it failed.
     #[arg(long)]
     once: bool,
 }
@@ -82,7 +84,7 @@ fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         let mut failed = false;
         for file in &args.files {
             let path = fetch(&config, file).await?;
-            failed |= !import_one(
+            let complete = import_one(
                 &service,
                 source,
                 &path,
@@ -90,6 +92,10 @@ fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 args.json,
             )
             .await?;
+            if complete && seqbank_service::is_url(file) {
+                let _ = std::fs::remove_file(&path);
+            }
+            failed |= !complete;
         }
         index(service, &config).await?;
         Ok(if failed {
@@ -144,39 +150,13 @@ fn check(source: Source, files: &[String]) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// A local path for a file argument: itself, or a URL downloaded into the data folder (kept, so
-/// an interrupted import of it resumes).
+/// A local path for a file argument: itself, or a URL downloaded into the data folder (kept
+/// until its import completes, so an interrupted import of it resumes).
 async fn fetch(config: &Config, file: &str) -> anyhow::Result<PathBuf> {
-    if !(file.starts_with("http://") || file.starts_with("https://")) {
+    if !seqbank_service::is_url(file) {
         return Ok(PathBuf::from(file));
     }
-    let name = file
-        .rsplit('/')
-        .next()
-        .filter(|n| !n.is_empty())
-        .unwrap_or("dump");
-    let dir = config.data_dir.join("mirror-downloads");
-    std::fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
-    let path = dir.join(name);
-    if path.exists() {
-        return Ok(path);
-    }
-    let url = file.to_owned();
-    let part = path.with_extension("part");
-    let target = part.clone();
-    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-        let response = ureq::get(&url)
-            .call()
-            .with_context(|| format!("could not fetch {url}"))?;
-        let mut body = response.into_body();
-        let mut out = std::fs::File::create(&target)?;
-        std::io::copy(&mut body.as_reader(), &mut out)?;
-        out.sync_all()?;
-        Ok(())
-    })
-    .await??;
-    std::fs::rename(&part, &path)?;
-    Ok(path)
+    Ok(seqbank_service::fetch(file, &config.downloads_dir()).await?)
 }
 
 /// Imports one file with a progress bar; returns whether it completed.
@@ -317,70 +297,103 @@ fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
 
 fn schedule(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&args.sources)?;
-    if config.mirror.sources.is_empty() {
-        bail!(
-            "no [mirror] sources in the configuration: add [[mirror.sources]] with source and path"
-        );
-    }
-    let (hour, minute) = config
-        .mirror
-        .at
-        .split_once(':')
-        .and_then(|(h, m)| Some((h.parse::<u32>().ok()?, m.parse::<u32>().ok()?)))
-        .filter(|(h, m)| *h < 24 && *m < 60)
-        .with_context(|| format!("[mirror] at = {:?} is not HH:MM", config.mirror.at))?;
-    let mut plan = Vec::new();
-    for s in &config.mirror.sources {
-        let source: Source = s.source.parse().map_err(anyhow::Error::msg)?;
-        plan.push((source, s.path.clone()));
-    }
     super::serve::runtime()?.block_on(async {
-        loop {
-            if !args.once {
-                let wait = until(hour, minute);
-                eprintln!("next mirror update in {} min", wait.as_secs() / 60);
-                tokio::time::sleep(wait).await;
-            }
-            let service = super::serve::open(&config).await?;
-            let mut failed = false;
-            for (source, file) in &plan {
-                let outcome = match fetch(&config, file).await {
-                    Ok(path) => import_one(&service, *source, &path, None, false).await,
-                    Err(e) => Err(e),
-                };
-                match outcome {
-                    Ok(ok) => failed |= !ok,
-                    Err(e) => {
-                        eprintln!("seqbank: {source} {file}: {e:#}");
-                        failed = true;
-                    }
-                }
-            }
-            index(service, &config).await?;
-            if args.once {
-                return Ok(if failed {
-                    ExitCode::from(1)
-                } else {
-                    ExitCode::SUCCESS
-                });
-            }
+        let service = super::serve::open(&config).await?;
+        let Some(plan) = service.config().mirror.clone() else {
+            bail!(
+                "no [mirror] sources in the configuration: add [[mirror.sources]] with source and path"
+            );
+        };
+        let mut worker = super::serve::worker_config(&config);
+        worker.only = Some(kind::MIRROR_UPDATE);
+        if !args.once {
+            eprintln!(
+                "seqbank: worker {} queues the mirror update of {} dumps daily at {} UTC and runs it",
+                worker.name,
+                plan.sources.len(),
+                plan.at
+            );
+            Worker::new(service, worker)
+                .run(super::serve::shutdown())
+                .await;
+            return Ok(ExitCode::SUCCESS);
         }
+        worker.schedule = false;
+        let ok = update_now(&service, worker).await?;
+        index(service, &config).await?;
+        Ok(if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
     })
 }
 
-/// Time until the next HH:MM UTC.
-fn until(hour: u32, minute: u32) -> Duration {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
-    let day = 86_400;
-    let target = u64::from(hour * 3600 + minute * 60);
-    let into_day = now % day;
-    let wait = if target > into_day {
-        target - into_day
-    } else {
-        day - into_day + target
+/// Queues the mirror update now and runs it (or waits for the worker that took it); returns
+/// whether it succeeded.
+async fn update_now(service: &Service, worker: WorkerConfig) -> anyhow::Result<bool> {
+    let store = service.store();
+    let now = service.clock().now_text();
+    let id = match store.enqueue(kind::MIRROR_UPDATE, 0, 3, &now, &now).await? {
+        Some(id) => id,
+        None => store
+            .jobs(Some(kind::MIRROR_UPDATE), Some(0), 1)
+            .await?
+            .first()
+            .map(|j| j.id)
+            .context("the queued mirror update disappeared")?,
     };
-    Duration::from_secs(wait)
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let runner = tokio::spawn(Worker::new(service.clone(), worker).run(async {
+        let _ = stopped.await;
+    }));
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template(
+            "mirror update (job {prefix}) [{bar:30}] {bytes}/{total_bytes} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(id.to_string());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let job = loop {
+        let job = store.job(id).await?;
+        match job.state.as_str() {
+            "done" | "failed" => break job,
+            "queued" if job.last_error.is_some() => break job,
+            state => {
+                bar.set_length(job.total.max(0) as u64);
+                bar.set_position(job.done.max(0) as u64);
+                bar.set_message(state.to_owned());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    bar.finish_and_clear();
+    let _ = stop.send(());
+    let _ = runner.await;
+    match (job.state.as_str(), &job.result, &job.last_error) {
+        ("done", result, _) => {
+            for part in result.as_deref().unwrap_or("").split("; ") {
+                println!("{part}");
+            }
+            Ok(true)
+        }
+        ("failed", _, error) => {
+            eprintln!(
+                "seqbank: the mirror update (job {id}) failed after {} attempts: {}",
+                job.attempts,
+                error.as_deref().unwrap_or("no reason recorded")
+            );
+            Ok(false)
+        }
+        (_, _, error) => {
+            eprintln!(
+                "seqbank: the mirror update (job {id}) failed: {}; it is queued again for {} (a running `seqbank serve` or `seqbank mirror schedule` retries it, skipping the dumps already imported)",
+                error.as_deref().unwrap_or("no reason recorded"),
+                job.run_after
+            );
+            Ok(false)
+        }
+    }
 }

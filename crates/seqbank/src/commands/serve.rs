@@ -39,6 +39,7 @@ pub(crate) async fn open(config: &Config) -> anyhow::Result<Service> {
         accessions: config.accessions.clone(),
         uploads: config.uploads.clone(),
         open_registration: config.web.open_registration,
+        mirror: config.mirror_plan()?,
     };
     Ok(Service::new(
         store,

@@ -273,3 +273,121 @@ GCA_000001215.4\tPRJNA13812\tSAMN02803731\t\treference genome\t7227\t7227\tDroso
     let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(answer["total"], 2, "{answer}");
 }
+
+/// Serves `body` to every request on a local port; returns the base URL and the request lines.
+fn serve_once_per_request(body: String) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            log.lock().unwrap().push(line.trim().to_owned());
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap() <= 2 {
+                    break;
+                }
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (base, seen)
+}
+
+#[test]
+fn the_daily_update_runs_as_a_job_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (base, seen) = serve_once_per_request(biosamples(3, None));
+    let config = dir.path().join("seqbank.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{}\"\n[mirror]\nat = \"03:00\"\n[[mirror.sources]]\nsource = \"biosample\"\npath = \"{base}/biosample_{{date}}.xml\"\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let run = |config: &Path| {
+        seqbank()
+            .args(["mirror", "schedule", "--once", "--config"])
+            .arg(config)
+            .output()
+            .unwrap()
+    };
+    let out = run(&config);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("3 records, 3 new"), "{}", text(&out));
+    // The URL was fetched with today's date filled in, and the download is gone once imported.
+    let requested = seen.lock().unwrap().clone();
+    assert_eq!(requested.len(), 1, "{requested:?}");
+    let name = requested[0].split(' ').nth(1).unwrap();
+    let date = name
+        .strip_prefix("/biosample_")
+        .and_then(|n| n.strip_suffix(".xml"))
+        .unwrap();
+    assert!(
+        date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()),
+        "{requested:?}"
+    );
+    let left: Vec<_> = std::fs::read_dir(data.join("mirror-downloads/daily"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+    let out = seqbank()
+        .args(["mirror", "status", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let now: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(now["records"]["sample"], 3, "{now}");
+    assert_eq!(now["schedule"]["at"], "03:00", "{now}");
+    let runs = &now["schedule"]["runs"];
+    assert_eq!(runs[0]["kind"], "mirror_update", "{now}");
+    assert_eq!(runs[0]["state"], "done", "{now}");
+
+    // A dump that is not there: exit 1, the file named, the job left queued for a retry.
+    let missing = dir.path().join("missing.toml");
+    std::fs::write(
+        &missing,
+        format!(
+            "data_dir = \"{}\"\n[mirror]\nat = \"03:00\"\n[[mirror.sources]]\nsource = \"sra-accessions\"\npath = \"{}/SRA_Accessions_{{date}}.tab\"\n",
+            data.display(),
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let out = run(&missing);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("SRA_Accessions_") && text(&out).contains("queued again"),
+        "{}",
+        text(&out)
+    );
+    // A time of day that is not one is refused before anything runs.
+    std::fs::write(
+        &missing,
+        format!(
+            "data_dir = \"{}\"\n[mirror]\nat = \"25:00\"\n[[mirror.sources]]\nsource = \"biosample\"\npath = \"x\"\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let out = run(&missing);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("\"25:00\" is not a time of day"),
+        "{}",
+        text(&out)
+    );
+}
