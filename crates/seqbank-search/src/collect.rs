@@ -129,17 +129,32 @@ impl DocValues {
         }
     }
 
-    /// The global id of `doc`'s value, if it has one.
-    #[inline]
-    fn get(&self, doc: DocId) -> Option<u32> {
-        let doc = doc as usize;
+    /// Adds one to the count of each document's value.
+    fn tally(&self, docs: &[DocId], counts: &mut [u32]) {
         match self {
-            DocValues::U8(v) => v.get(doc).filter(|&&id| id != u8::MAX).map(|&id| id.into()),
-            DocValues::U16(v) => v
-                .get(doc)
-                .filter(|&&id| id != u16::MAX)
-                .map(|&id| id.into()),
-            DocValues::U32(v) => v.get(doc).filter(|&&id| id != u32::MAX).copied(),
+            DocValues::U8(v) => tally(v, u8::MAX, docs, counts),
+            DocValues::U16(v) => tally(v, u16::MAX, docs, counts),
+            DocValues::U32(v) => tally(v, u32::MAX, docs, counts),
+        }
+    }
+}
+
+/// The counting loop of [`DocValues::tally`], one per width (`none`: no value). Hits are far
+/// apart in a large segment, so nearly every read misses the cache. A loop that does nothing
+/// else lets the processor have many of those reads in flight at once; counting each hit as it
+/// was found, between decoding postings and scoring, waited for them one at a time.
+fn tally<T: Copy + PartialEq + Into<u32>>(
+    values: &[T],
+    none: T,
+    docs: &[DocId],
+    counts: &mut [u32],
+) {
+    for &doc in docs {
+        if let Some(&id) = values.get(doc as usize)
+            && id != none
+            && let Some(count) = counts.get_mut(id.into() as usize)
+        {
+            *count += 1;
         }
     }
 }
@@ -353,6 +368,8 @@ pub(crate) struct SegmentSearch {
     /// The worst primary key in a full heap: documents below it cannot enter.
     threshold: u64,
     facets: Vec<FacetColumn>,
+    /// Counted hits whose facet values are not yet counted (see [`tally`]).
+    pending: Vec<DocId>,
 }
 
 impl Collector for SearchCollector {
@@ -404,6 +421,7 @@ impl Collector for SearchCollector {
             total: 0,
             heap: BinaryHeap::with_capacity(self.limit + 1),
             threshold: 0,
+            pending: Vec::with_capacity(if facets.is_empty() { 0 } else { BATCH }),
             facets,
         })
     }
@@ -464,30 +482,41 @@ impl Collector for SearchCollector {
 const BATCH: usize = 128;
 
 impl SegmentSearch {
-    /// Counts a hit the viewer may see: the total and the facets.
+    /// Counts a hit the viewer may see: the total now, the facets a batch at a time.
     #[inline]
     fn count(&mut self, doc: DocId) {
         self.total += 1;
+        if !self.facets.is_empty() {
+            self.pending.push(doc);
+            if self.pending.len() == BATCH {
+                self.count_facets();
+            }
+        }
+    }
+
+    /// Counts the facet values of the pending hits.
+    fn count_facets(&mut self) {
         for facet in &mut self.facets {
             match facet {
-                FacetColumn::Dense(values, counts) => {
-                    if let Some(id) = values.get(doc) {
-                        counts[id as usize] += 1;
-                    }
-                }
+                FacetColumn::Dense(values, counts) => values.tally(&self.pending, counts),
                 FacetColumn::Str(column, counts, _) => {
-                    for ord in column.ords().values_for_doc(doc) {
-                        counts[ord as usize] += 1;
+                    for &doc in &self.pending {
+                        for ord in column.ords().values_for_doc(doc) {
+                            counts[ord as usize] += 1;
+                        }
                     }
                 }
                 FacetColumn::Num(column, counts) => {
-                    for value in column.values_for_doc(doc) {
-                        *counts.entry(value).or_default() += 1;
+                    for &doc in &self.pending {
+                        for value in column.values_for_doc(doc) {
+                            *counts.entry(value).or_default() += 1;
+                        }
                     }
                 }
                 FacetColumn::Missing => {}
             }
         }
+        self.pending.clear();
     }
 
     /// Offers a counted hit for the page.
@@ -686,7 +715,8 @@ impl SegmentCollector for SegmentSearch {
         self.offer(doc, score);
     }
 
-    fn harvest(self) -> Fruit {
+    fn harvest(mut self) -> Fruit {
+        self.count_facets();
         let segment = self.segment;
         let top = self
             .heap
