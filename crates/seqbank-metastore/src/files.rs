@@ -190,6 +190,29 @@ pub struct NewFile {
     pub report: String,
 }
 
+/// Which kinds of job a worker takes.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub enum JobKinds {
+    /// Every kind.
+    #[default]
+    All,
+    /// Only this kind.
+    Only(&'static str),
+    /// Every kind but this one.
+    AllBut(&'static str),
+}
+
+impl JobKinds {
+    /// Whether `kind` is among them.
+    pub fn includes(self, kind: &str) -> bool {
+        match self {
+            JobKinds::All => true,
+            JobKinds::Only(only) => only == kind,
+            JobKinds::AllBut(but) => but != kind,
+        }
+    }
+}
+
 /// A job.
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct Job {
@@ -520,13 +543,14 @@ impl Metastore {
         lease_until: &str,
         now: &str,
     ) -> Result<Option<Job>> {
-        self.claim_job_of(None, worker, lease_until, now).await
+        self.claim_job_of(JobKinds::All, worker, lease_until, now)
+            .await
     }
 
-    /// [`Metastore::claim_job`], taking only jobs of `kind` when it is given.
+    /// [`Metastore::claim_job`], taking only jobs of the given kinds.
     pub async fn claim_job_of(
         &self,
-        kind: Option<&str>,
+        kinds: JobKinds,
         worker: &str,
         lease_until: &str,
         now: &str,
@@ -535,8 +559,13 @@ impl Metastore {
             Backend::Sqlite(_) => "",
             Backend::Postgres(_) => " FOR UPDATE SKIP LOCKED",
         };
+        let (only, but) = match kinds {
+            JobKinds::All => (None, None),
+            JobKinds::Only(kind) => (Some(kind), None),
+            JobKinds::AllBut(kind) => (None, Some(kind)),
+        };
         let pick = format!(
-            "SELECT id FROM jobs WHERE ((state = 'queued' AND run_after <= $1) OR (state = 'running' AND lease_until < $1)) AND ($2 IS NULL OR kind = $2) ORDER BY id LIMIT 1{lock}"
+            "SELECT id FROM jobs WHERE ((state = 'queued' AND run_after <= $1) OR (state = 'running' AND lease_until < $1)) AND ($2 IS NULL OR kind = $2) AND ($3 IS NULL OR kind <> $3) ORDER BY id LIMIT 1{lock}"
         );
         let claim = format!(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $2, lease_until = $3, updated_at = $4 WHERE id = $1 RETURNING {JOB_COLUMNS}"
@@ -548,7 +577,8 @@ impl Metastore {
                 .await?;
             let id: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(pick))
                 .bind(now)
-                .bind(kind)
+                .bind(only)
+                .bind(but)
                 .fetch_optional(&mut *tx)
                 .await?;
             match id {

@@ -10,7 +10,8 @@ use std::{
 use seqbank_core::{ObjectKind, Role, Status};
 
 use crate::{
-    Approval, Error, Metastore, NewFile, NewObject, ObjectQuery, Upload, UploadState, Visibility,
+    Approval, Error, JobKinds, Metastore, NewFile, NewObject, ObjectQuery, Upload, UploadState,
+    Visibility,
 };
 
 const NOW: &str = "2026-11-21T10:00:00Z";
@@ -583,16 +584,21 @@ async fn jobs_are_leased_retried_and_failed(store: &Metastore) {
             .unwrap(),
         None
     );
-    // A worker limited to another kind leaves it alone.
-    assert!(
-        store
-            .claim_job_of(Some("mirror_update"), "w9", &t(30), &t(1))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    // A worker limited to another kind, or to all but this one, leaves it alone.
+    for kinds in [
+        JobKinds::Only("mirror_update"),
+        JobKinds::AllBut("validate_run"),
+    ] {
+        assert!(
+            store
+                .claim_job_of(kinds, "w9", &t(30), &t(1))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
     let job = store
-        .claim_job_of(Some("validate_run"), "w1", &t(30), &t(1))
+        .claim_job_of(JobKinds::AllBut("mirror_update"), "w1", &t(30), &t(1))
         .await
         .unwrap()
         .unwrap();

@@ -12,6 +12,8 @@ use std::{
     time::Duration,
 };
 
+use seqbank_metastore::JobKinds;
+
 use crate::{Error, Result, Service};
 
 /// Kinds of jobs.
@@ -42,8 +44,8 @@ pub struct WorkerConfig {
     /// Whether this worker also queues the periodic jobs (release, expiry, audit, the daily
     /// mirror update).
     pub schedule: bool,
-    /// Only this kind of job: the only one it takes, and the only periodic one it queues.
-    pub only: Option<&'static str>,
+    /// The kinds of job it takes, and of the periodic ones, those it queues.
+    pub kinds: JobKinds,
     /// Days between checksum audits (0: never).
     pub audit_days: u32,
 }
@@ -59,7 +61,7 @@ impl Default for WorkerConfig {
             lease: Duration::from_secs(60),
             idle: Duration::from_secs(1),
             schedule: true,
-            only: None,
+            kinds: JobKinds::All,
             audit_days: 7,
         }
     }
@@ -118,18 +120,16 @@ impl Worker {
     pub async fn schedule(&self) -> Result<()> {
         let store = self.service.store();
         let now = self.service.clock().now_text();
-        let wanted = |k: &str| self.config.only.is_none_or(|only| only == k);
+        let wanted = |k: &str| self.config.kinds.includes(k);
         if wanted(kind::MIRROR_UPDATE) && self.service.mirror_update_due().await? {
             store.enqueue(kind::MIRROR_UPDATE, 0, 3, &now, &now).await?;
         }
-        if self.config.only.is_some() {
-            return Ok(());
+        for periodic in [kind::RELEASE_DUE, kind::EXPIRE_UPLOADS] {
+            if wanted(periodic) {
+                store.enqueue(periodic, 0, 3, &now, &now).await?;
+            }
         }
-        store.enqueue(kind::RELEASE_DUE, 0, 3, &now, &now).await?;
-        store
-            .enqueue(kind::EXPIRE_UPLOADS, 0, 3, &now, &now)
-            .await?;
-        if self.config.audit_days > 0 {
+        if self.config.audit_days > 0 && wanted(kind::AUDIT) {
             let recent = store.jobs(Some(kind::AUDIT), Some(0), 1).await?;
             let due = recent.first().is_none_or(|j| {
                 let next = j.created_at.parse::<jiff::Timestamp>().ok().and_then(|t| {
@@ -153,7 +153,7 @@ impl Worker {
         let now = self.service.clock().now_text();
         let lease_until = later(&self.service, self.config.lease);
         let Some(job) = store
-            .claim_job_of(self.config.only, &self.config.name, &lease_until, &now)
+            .claim_job_of(self.config.kinds, &self.config.name, &lease_until, &now)
             .await?
         else {
             return Ok(false);

@@ -29,6 +29,7 @@ pub use self::{
 };
 
 use seqbank_metadata::{Finding, ParseError};
+pub use seqbank_metastore::JobKinds;
 
 /// What went wrong, in categories every transport understands.
 #[derive(Debug, thiserror::Error)]

@@ -340,7 +340,7 @@ fn samples(n: usize, first: &str, title: &str) -> String {
 
 #[tokio::test]
 async fn the_daily_update_is_a_job_queued_at_its_time_retried_and_shown() {
-    use seqbank_service::{MirrorPlan, PlannedDump, Worker, WorkerConfig, jobs::kind};
+    use seqbank_service::{JobKinds, MirrorPlan, PlannedDump, Worker, WorkerConfig, jobs::kind};
 
     let dir = tempfile::tempdir().unwrap();
     let dumps = dir.path().join("dumps");
@@ -397,11 +397,24 @@ async fn the_daily_update_is_a_job_queued_at_its_time_retried_and_shown() {
     assert_eq!(mirror["schedule"]["next_run"], "2026-11-21T10:00:00Z");
     assert_eq!(mirror["schedule"]["sources"][0]["source"], "biosample");
 
-    // 10:00: queued once however often the scheduler looks, and run.
+    // 10:00: queued once however often the scheduler looks, and run. A worker that takes every
+    // other kind (the server's, beside its mirror worker) neither queues nor takes it.
     clock.set("2026-11-21T10:00:30Z".parse().unwrap());
+    let general = Worker::new(
+        app.service.as_ref().clone(),
+        WorkerConfig {
+            name: "general".into(),
+            kinds: JobKinds::AllBut(kind::MIRROR_UPDATE),
+            ..WorkerConfig::default()
+        },
+    );
+    general.schedule().await.unwrap();
+    assert!(updates().await.is_empty());
     worker.schedule().await.unwrap();
     worker.schedule().await.unwrap();
     assert_eq!(updates().await.len(), 1);
+    while general.run_once().await.unwrap() {}
+    assert_eq!(updates().await[0].state, "queued");
     while worker.run_once().await.unwrap() {}
     let done = &updates().await[0];
     assert_eq!(done.state, "done", "{done:?}");

@@ -10,7 +10,9 @@ use std::{
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use seqbank_mirror::Source;
-use seqbank_service::{Service, Worker, WorkerConfig, jobs::kind, mirror::ImportProgress};
+use seqbank_service::{
+    JobKinds, Service, Worker, WorkerConfig, jobs::kind, mirror::ImportProgress,
+};
 
 use crate::config::{Config, Sources};
 
@@ -305,7 +307,7 @@ fn schedule(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
             );
         };
         let mut worker = super::serve::worker_config(&config);
-        worker.only = Some(kind::MIRROR_UPDATE);
+        worker.kinds = JobKinds::Only(kind::MIRROR_UPDATE);
         if !args.once {
             eprintln!(
                 "seqbank: worker {} queues the mirror update of {} dumps daily at {} UTC and runs it",

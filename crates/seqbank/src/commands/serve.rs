@@ -4,7 +4,7 @@ use std::{net::SocketAddr, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use seqbank_metastore::Metastore;
-use seqbank_service::{Clock, Service, Worker, WorkerConfig};
+use seqbank_service::{Clock, JobKinds, Service, Worker, WorkerConfig, jobs::kind};
 use seqbank_storage::Storage;
 
 use crate::config::{Config, Sources};
@@ -138,11 +138,24 @@ pub(crate) async fn serve(
         .with_context(|| format!("could not listen on {}", config.listen))?;
     let addr = listener.local_addr().context("listener has no address")?;
     let mut workers = Vec::new();
+    // The daily mirror update can take hours; it gets a worker of its own so that validation
+    // and release never wait for it.
+    let mirror = config.jobs.workers > 0 && service.config().mirror.is_some();
     for i in 0..config.jobs.workers {
         let mut worker = worker_config(config);
         worker.name = format!("{}-{i}", worker.name);
         // One worker queues the periodic jobs; the others only take jobs.
         worker.schedule = i == 0;
+        if mirror {
+            worker.kinds = JobKinds::AllBut(kind::MIRROR_UPDATE);
+        }
+        let worker = Worker::new(service.as_ref().clone(), worker);
+        workers.push(tokio::spawn(worker.run(std::future::pending())));
+    }
+    if mirror {
+        let mut worker = worker_config(config);
+        worker.name = format!("{}-mirror", worker.name);
+        worker.kinds = JobKinds::Only(kind::MIRROR_UPDATE);
         let worker = Worker::new(service.as_ref().clone(), worker);
         workers.push(tokio::spawn(worker.run(std::future::pending())));
     }
