@@ -562,6 +562,20 @@ fn facet_counts_add_up_across_segments_of_many_values() {
     assert_eq!(counted, expected);
 }
 
+/// Replaces the records numbered `numbers` with ones titled `title`, leaving deleted copies in
+/// their old segments, and waits for merges: they change the scores (deleted copies leave the
+/// statistics).
+fn replace(index: &SearchIndex, numbers: impl Iterator<Item = u64>, title: &str) {
+    let mut writer = index.writer(50 << 20).unwrap();
+    for n in numbers {
+        let r = record(&format!("SAMSB{n}"), "sample", title, "Homo sapiens", 9606);
+        writer.upsert(&r).unwrap();
+    }
+    writer.commit(None).unwrap();
+    writer.finish().unwrap();
+    index.reload().unwrap();
+}
+
 /// A one-word query scores only the blocks whose best score can make the page. The pages must
 /// be exactly those of scoring every hit: the same hits in the same order as one page holding
 /// them all, and as the same query run through the general path (a `result` filter, which adds
@@ -601,23 +615,7 @@ fn one_word_pages_equal_scoring_every_hit() {
         }
         writer.commit(None).unwrap();
     }
-    // Replaced records leave deleted copies in their old segments.
-    let mut writer = index.writer(50 << 20).unwrap();
-    for n in (1000..1450u64).step_by(11) {
-        writer
-            .upsert(&record(
-                &format!("SAMSB{n}"),
-                "sample",
-                "gut gut",
-                "Homo sapiens",
-                9606,
-            ))
-            .unwrap();
-    }
-    writer.commit(None).unwrap();
-    // Merges change the scores (deleted copies leave the statistics): let them finish first.
-    writer.finish().unwrap();
-    index.reload().unwrap();
+    replace(&index, (1000..1450u64).step_by(11), "gut gut");
 
     let keys = |response: &seqbank_search::Response| -> Vec<String> {
         response
@@ -694,22 +692,7 @@ fn phrases_match_and_rank_as_tantivys_phrase_query() {
         }
         writer.commit(None).unwrap();
     }
-    // Replaced records leave deleted copies in their old segments.
-    let mut writer = index.writer(50 << 20).unwrap();
-    for n in (1000..1400u64).step_by(9) {
-        writer
-            .upsert(&record(
-                &format!("SAMSB{n}"),
-                "sample",
-                "gut flora gut flora",
-                "Homo sapiens",
-                9606,
-            ))
-            .unwrap();
-    }
-    writer.commit(None).unwrap();
-    writer.finish().unwrap();
-    index.reload().unwrap();
+    replace(&index, (1000..1400u64).step_by(9), "gut flora gut flora");
 
     let ask = |query: &str, viewer, result: Option<&str>| {
         let request = Request {

@@ -86,18 +86,14 @@ impl MirrorPlan {
         })
     }
 
-    /// The start time on the UTC day of `now`.
-    fn start_on_day_of(&self, now: Timestamp) -> Timestamp {
-        let day = now.to_zoned(TimeZone::UTC).date();
-        start_on(day, self.minute_of_day)
+    /// The start time on `day` (UTC).
+    fn start_on(&self, day: Date) -> Timestamp {
+        let (hour, minute) = (self.minute_of_day / 60, self.minute_of_day % 60);
+        day.at(hour as i8, minute as i8, 0, 0)
+            .to_zoned(TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .unwrap_or(Timestamp::UNIX_EPOCH)
     }
-}
-
-fn start_on(day: Date, minute_of_day: u32) -> Timestamp {
-    day.at((minute_of_day / 60) as i8, (minute_of_day % 60) as i8, 0, 0)
-        .to_zoned(TimeZone::UTC)
-        .map(|z| z.timestamp())
-        .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// `path` with `{date}` and `{yesterday}` filled in for `day`.
@@ -116,7 +112,6 @@ pub fn is_url(file: &str) -> bool {
 /// Downloads `url` into `dir` (kept under the URL's file name, written whole or not at all) and
 /// returns the local path; a file already there is used as it is.
 pub async fn fetch(url: &str, dir: &Path) -> Result<PathBuf> {
-    let unavailable = |what: String| Error::Unavailable(what);
     let name = url
         .split(['?', '#'])
         .next()
@@ -126,7 +121,7 @@ pub async fn fetch(url: &str, dir: &Path) -> Result<PathBuf> {
         .filter(|n| !n.is_empty())
         .unwrap_or("dump");
     std::fs::create_dir_all(dir)
-        .map_err(|e| unavailable(format!("could not create {}: {e}", dir.display())))?;
+        .map_err(|e| Error::Unavailable(format!("could not create {}: {e}", dir.display())))?;
     let path = dir.join(name);
     if path.exists() {
         return Ok(path);
@@ -147,9 +142,9 @@ pub async fn fetch(url: &str, dir: &Path) -> Result<PathBuf> {
     })
     .await
     .map_err(|e| Error::Internal(Box::new(e)))?
-    .map_err(unavailable)?;
+    .map_err(Error::Unavailable)?;
     std::fs::rename(&part, &path)
-        .map_err(|e| unavailable(format!("could not write {}: {e}", path.display())))?;
+        .map_err(|e| Error::Unavailable(format!("could not write {}: {e}", path.display())))?;
     Ok(path)
 }
 
@@ -161,7 +156,7 @@ impl Service {
             return Ok(false);
         };
         let now = self.clock().now();
-        let start = plan.start_on_day_of(now);
+        let start = plan.start_on(self.clock().today());
         if now < start {
             return Ok(false);
         }
@@ -184,19 +179,15 @@ impl Service {
             .jobs(Some(kind::MIRROR_UPDATE), Some(0), 5)
             .await?;
         let now = self.clock().now();
-        let start = plan.start_on_day_of(now);
+        let today = self.clock().today();
+        let start = plan.start_on(today);
         let ran_today = jobs
             .first()
             .is_some_and(|j| j.created_at >= Clock::text(start));
         let next = if now < start {
             start
         } else if ran_today {
-            let tomorrow = now
-                .to_zoned(TimeZone::UTC)
-                .date()
-                .tomorrow()
-                .unwrap_or_else(|_| now.to_zoned(TimeZone::UTC).date());
-            start_on(tomorrow, plan.minute_of_day)
+            plan.start_on(today.tomorrow().unwrap_or(today))
         } else {
             now
         };
