@@ -57,6 +57,9 @@ pub enum Error {
     /// The database failed.
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// Stored data could not be read back.
+    #[error("corrupt data in the metastore: {0}")]
+    Corrupt(String),
     /// Migrating the schema failed.
     #[error("could not migrate the metastore schema")]
     Migrate(#[source] sqlx::migrate::MigrateError),

@@ -6,7 +6,73 @@
 
 use std::collections::HashMap;
 
-use crate::{Metastore, Result, store::Backend};
+use crate::{Error, Metastore, Result, store::Backend};
+
+/// A record's text as its dump wrote it, kept compressed (LZ4 blocks).
+///
+/// The XML of a BioSample is three quarters of a mirrored record's bytes, and a mirror holds
+/// tens of millions of them; compressed, the metastore writes (and keeps) half as much. Rows
+/// written before the text was compressed hold it plain, which reads the same.
+#[derive(Clone, Debug, Default, Eq, PartialEq)]
+pub struct Raw(Vec<u8>);
+
+/// The first byte of a compressed text: no stored text starts with NUL.
+const PACKED: u8 = 0;
+
+impl Raw {
+    /// Compresses `text`.
+    pub fn pack(text: &str) -> Self {
+        if text.is_empty() {
+            return Self::default();
+        }
+        let bytes = text.as_bytes();
+        let mut out = vec![0; 5 + lz4_flex::block::get_maximum_output_size(bytes.len())];
+        out[0] = PACKED;
+        out[1..5].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
+        let n = lz4_flex::block::compress_into(bytes, &mut out[5..])
+            .unwrap_or_else(|_| unreachable!("the buffer holds the largest possible output"));
+        out.truncate(5 + n);
+        Self(out)
+    }
+
+    /// Whether there is no text.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Bytes as stored.
+    pub fn stored_len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The stored bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The text.
+    pub fn text(&self) -> Result<String> {
+        let corrupt = |why: String| Error::Corrupt(format!("mirrored record text: {why}"));
+        let plain = match self.0.split_first() {
+            None => return Ok(String::new()),
+            Some((&PACKED, rest)) => {
+                let (len, block) = rest
+                    .split_first_chunk::<4>()
+                    .ok_or_else(|| corrupt("no length".into()))?;
+                lz4_flex::decompress(block, u32::from_le_bytes(*len) as usize)
+                    .map_err(|e| corrupt(e.to_string()))?
+            }
+            Some(_) => self.0.clone(),
+        };
+        String::from_utf8(plain).map_err(|e| corrupt(e.to_string()))
+    }
+}
+
+impl From<Vec<u8>> for Raw {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+}
 
 /// One mirrored record as stored.
 #[derive(Clone, Debug, Default, Eq, PartialEq, sqlx::FromRow)]
@@ -32,7 +98,8 @@ pub struct MirrorRow {
     /// The record in seqbank's terms, JSON.
     pub body: String,
     /// The record as the dump wrote it.
-    pub raw: String,
+    #[sqlx(try_from = "Vec<u8>")]
+    pub raw: Raw,
     /// Hash of what a change is judged by (status, dates, body, raw).
     pub hash: i64,
 }
@@ -106,10 +173,25 @@ impl MirrorImport {
 const KEPT_PROBLEMS: usize = 1000;
 /// Rows per INSERT statement (13 parameters each).
 const ROWS_PER_STATEMENT: usize = 400;
+/// SQLite's page cache while a batch is written (128 MiB), and its default.
+const SQLITE_BATCH_CACHE: &str = "PRAGMA cache_size = -131072";
+const SQLITE_CACHE: &str = "PRAGMA cache_size = -2000";
 /// Accessions per IN (…) lookup.
 const KEYS_PER_LOOKUP: usize = 900;
 
-const COLUMNS: &str = "accession, kind, origin, source, dump_date, status, last_update, published, title, body, raw, hash";
+const COLUMNS: &str =
+    "accession, kind, origin, source, dump_date, status, last_update, published, title, body, hash";
+
+/// The columns of a row as it is read: `raw` as bytes (SQLite keeps the plain text of rows
+/// written before it was compressed as TEXT).
+fn columns(postgres: bool) -> String {
+    let raw = if postgres {
+        "raw"
+    } else {
+        "CAST(raw AS BLOB) AS raw"
+    };
+    format!("{COLUMNS}, {raw}")
+}
 
 /// `count` parameters numbered from `first` for PostgreSQL (`$7, $8, …`), or anonymous ones for
 /// SQLite (`?, ?, …`): SQLite finds a numbered parameter by a linear search of the statement's
@@ -196,12 +278,17 @@ impl Metastore {
                 sqlx::query("SELECT pg_advisory_xact_lock(7412)")
                     .execute(&mut *tx)
                     .await?;
+            } else {
+                // Room for every page the batch touches, so none is written out before the
+                // commit and then again (set back below: the connection returns to the pool).
+                sqlx::query(SQLITE_BATCH_CACHE).execute(&mut *tx).await?;
             }
             let mut stored: HashMap<String, MirrorRow> = HashMap::new();
             let mut local: std::collections::HashSet<String> = std::collections::HashSet::new();
             for chunk in keys.chunks(KEYS_PER_LOOKUP) {
                 let sql = format!(
-                    "SELECT {COLUMNS} FROM mirror_records WHERE accession IN ({})",
+                    "SELECT {} FROM mirror_records WHERE accession IN ({})",
+                    columns(postgres),
                     placeholders(chunk.len(), 1, postgres)
                 );
                 let mut q = sqlx::query_as::<_, MirrorRow>(sqlx::AssertSqlSafe(sql));
@@ -266,7 +353,7 @@ impl Metastore {
                     .map(|i| format!("({})", placeholders(13, i * 13 + 1, postgres)))
                     .collect();
                 let sql = format!(
-                    "INSERT INTO mirror_records ({COLUMNS}, seq) VALUES {} ON CONFLICT (accession) DO UPDATE SET kind = excluded.kind, origin = excluded.origin, source = excluded.source, dump_date = excluded.dump_date, status = excluded.status, last_update = excluded.last_update, published = excluded.published, title = excluded.title, body = excluded.body, raw = excluded.raw, hash = excluded.hash, seq = excluded.seq",
+                    "INSERT INTO mirror_records ({COLUMNS}, raw, seq) VALUES {} ON CONFLICT (accession) DO UPDATE SET kind = excluded.kind, origin = excluded.origin, source = excluded.source, dump_date = excluded.dump_date, status = excluded.status, last_update = excluded.last_update, published = excluded.published, title = excluded.title, body = excluded.body, raw = excluded.raw, hash = excluded.hash, seq = excluded.seq",
                     values.join(", ")
                 );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -283,8 +370,8 @@ impl Metastore {
                         .bind(&row.published)
                         .bind(&row.title)
                         .bind(&row.body)
-                        .bind(&row.raw)
                         .bind(row.hash)
+                        .bind(row.raw.bytes())
                         .bind(seq);
                 }
                 q.execute(&mut *tx).await?;
@@ -301,6 +388,9 @@ impl Metastore {
                 next.problems = serde_json::to_string(&problems).unwrap_or_else(|_| "[]".into());
             }
             next.position = position;
+            if !postgres {
+                sqlx::query(SQLITE_CACHE).execute(&mut *tx).await?;
+            }
             sqlx::query("UPDATE mirror_imports SET position = $2, imported = $3, updated = $4, unchanged = $5, skipped = $6, local_kept = $7, problems = $8 WHERE id = $1")
                 .bind(next.id)
                 .bind(next.position)
@@ -349,7 +439,11 @@ impl Metastore {
 
     /// One mirrored record.
     pub async fn mirror_record(&self, accession: &str) -> Result<Option<MirrorRow>> {
-        let sql = format!("SELECT {COLUMNS} FROM mirror_records WHERE accession = $1");
+        let postgres = matches!(self.backend, Backend::Postgres(_));
+        let sql = format!(
+            "SELECT {} FROM mirror_records WHERE accession = $1",
+            columns(postgres)
+        );
         Ok(with_pool!(self, |pool| sqlx::query_as(
             sqlx::AssertSqlSafe(sql)
         )
@@ -361,7 +455,13 @@ impl Metastore {
     /// Mirrored records changed after `after` in the change order, oldest first, without their
     /// raw text (`raw` is empty): what the search index reads.
     pub async fn mirror_changes(&self, after: i64, limit: i64) -> Result<Vec<MirrorChange>> {
-        let sql = "SELECT seq, accession, kind, origin, source, dump_date, status, last_update, published, title, body, '' AS raw, hash FROM mirror_records WHERE seq > $1 ORDER BY seq LIMIT $2";
+        let raw = match self.backend {
+            Backend::Postgres(_) => "''::bytea",
+            Backend::Sqlite(_) => "X''",
+        };
+        let sql = format!(
+            "SELECT seq, {COLUMNS}, {raw} AS raw FROM mirror_records WHERE seq > $1 ORDER BY seq LIMIT $2"
+        );
         Ok(with_pool!(self, |pool| sqlx::query_as(
             sqlx::AssertSqlSafe(sql)
         )
@@ -374,6 +474,11 @@ impl Metastore {
     /// Mirrored records published from the day `from` up to, not including, the day `until`
     /// (`YYYY-MM-DD`; the stored dates may carry a time), in accession order after
     /// `after_accession`: the records whose publication date has come since a day.
+    ///
+    /// Only records published after their dump's date are looked at: those are the ones that
+    /// were ahead when imported (a dump is never dated after the day it is imported), and the
+    /// only ones the index on `published` holds, which keeps it small: an index of every
+    /// record's date takes an insert at a random place per record.
     pub async fn mirror_published_between(
         &self,
         from: &str,
@@ -381,8 +486,10 @@ impl Metastore {
         after_accession: &str,
         limit: i64,
     ) -> Result<Vec<MirrorRow>> {
+        let postgres = matches!(self.backend, Backend::Postgres(_));
         let sql = format!(
-            "SELECT {COLUMNS} FROM mirror_records WHERE published >= $1 AND published < $2 AND accession > $3 ORDER BY accession LIMIT $4"
+            "SELECT {} FROM mirror_records WHERE published >= $1 AND published < $2 AND published > dump_date AND accession > $3 ORDER BY accession LIMIT $4",
+            columns(postgres)
         );
         Ok(with_pool!(self, |pool| sqlx::query_as(
             sqlx::AssertSqlSafe(sql)

@@ -10,8 +10,8 @@ use std::{
 use seqbank_core::{ObjectKind, Role, Status};
 
 use crate::{
-    Approval, Error, JobKinds, Metastore, NewFile, NewObject, ObjectQuery, Upload, UploadState,
-    Visibility,
+    Approval, Error, JobKinds, Merge, Metastore, MirrorRow, NewFile, NewObject, ObjectQuery, Raw,
+    Upload, UploadState, Visibility,
 };
 
 const NOW: &str = "2026-11-21T10:00:00Z";
@@ -116,7 +116,8 @@ conformance!(
     listings_respect_visibility,
     jobs_are_leased_retried_and_failed,
     uploads_and_files,
-    changes_feed_notes_every_object_write
+    changes_feed_notes_every_object_write,
+    mirrored_text_is_kept_compressed
 );
 
 fn object(kind: ObjectKind, alias: &str, references: &[(ObjectKind, &str)]) -> NewObject {
@@ -882,4 +883,90 @@ async fn changes_feed_notes_every_object_write(store: &Metastore) {
         .map(|o| o.id)
         .collect();
     assert_eq!(linked, [ids[0]]);
+}
+
+async fn mirrored_text_is_kept_compressed(store: &Metastore) {
+    let xml = |accession: &str| {
+        let attributes: String = (0..40)
+            .map(|i| format!("<Attribute attribute_name=\"tag{i}\">value {i} é</Attribute>"))
+            .collect();
+        format!(
+            "<BioSample accession=\"{accession}\"><Attributes>{attributes}</Attributes></BioSample>"
+        )
+    };
+    let row = |accession: &str| MirrorRow {
+        accession: accession.into(),
+        kind: "sample".into(),
+        origin: "NCBI".into(),
+        source: "biosample".into(),
+        dump_date: "2026-11-20".into(),
+        status: "live".into(),
+        title: format!("sample {accession}"),
+        body: "{}".into(),
+        raw: Raw::pack(&xml(accession)),
+        ..MirrorRow::default()
+    };
+    let import = store
+        .mirror_import_start("biosample", "dump.xml", "f1", "2026-11-20", NOW)
+        .await
+        .unwrap();
+    let rows = vec![row("SAMN1"), row("SAMN2")];
+    assert!(rows[0].raw.stored_len() * 3 < xml("SAMN1").len());
+    let import = store
+        .mirror_apply(
+            &import,
+            rows,
+            &[],
+            2,
+            |r| r.accession.as_str(),
+            |r, _| Merge::Write(Box::new(r)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(import.imported, 2);
+    let stored = store.mirror_record("SAMN2").await.unwrap().unwrap();
+    assert_eq!(stored.raw.text().unwrap(), xml("SAMN2"));
+    assert_eq!(stored.title, "sample SAMN2");
+    // The index's feed leaves the text out.
+    let changes = store.mirror_changes(0, 10).await.unwrap();
+    assert_eq!(changes.len(), 2);
+    assert!(
+        changes
+            .iter()
+            .all(|c| c.row.raw.is_empty() && c.row.body == "{}")
+    );
+    // A row written before the text was compressed holds it plain, and reads the same.
+    let plain = xml("SAMN3");
+    let sql = "INSERT INTO mirror_records (accession, kind, origin, source, dump_date, status, title, body, raw, hash, seq) VALUES ('SAMN3', 'sample', 'NCBI', 'biosample', '2026-11-19', 'live', 't', '{}', $1, 0, 100)";
+    match &store.backend {
+        crate::store::Backend::Sqlite(pool) => {
+            sqlx::query(sql).bind(&plain).execute(pool).await.unwrap();
+        }
+        crate::store::Backend::Postgres(pool) => {
+            sqlx::query(sql)
+                .bind(plain.as_bytes())
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+    let legacy = store.mirror_record("SAMN3").await.unwrap().unwrap();
+    assert_eq!(legacy.raw.text().unwrap(), plain);
+}
+
+#[test]
+fn damaged_compressed_text_is_an_error_not_a_panic() {
+    let packed = Raw::pack("<BioSample>some text some text some text</BioSample>");
+    assert!(!packed.is_empty() && Raw::pack("").is_empty());
+    let mut bytes = packed.bytes().to_vec();
+    bytes.truncate(bytes.len() - 3);
+    let err = Raw::from(bytes).text().unwrap_err();
+    assert!(
+        matches!(&err, Error::Corrupt(m) if m.contains("mirrored record text")),
+        "{err:?}"
+    );
+    // A length but no data.
+    assert!(Raw::from(vec![0, 9, 0, 0, 0]).text().is_err());
+    assert!(Raw::from(vec![0, 9]).text().is_err());
+    assert_eq!(Raw::from(b"plain".to_vec()).text().unwrap(), "plain");
 }

@@ -11,20 +11,27 @@
 
 use std::{io::Read, path::Path};
 
-use seqbank_metastore::{Merge, MirrorImport, MirrorRow};
+use seqbank_metastore::{Merge, MirrorImport, MirrorRow, Raw};
 use seqbank_mirror::{Item, MirrorRecord, Source};
-use seqbank_search::Record;
+use seqbank_search::{Record, SearchIndex};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::{Actor, Error, Result, Service};
 
-/// Items per transaction.
-const BATCH: usize = 5000;
+/// Items per transaction. Large, because a batch rewrites every index page its keys land on:
+/// with 5,000 a batch, the accession index's pages were written again every few records
+/// (ARCHITECTURE.md, "Batches are large").
+const BATCH: usize = 20_000;
 /// Mirrored records read from the metastore per index round.
 const INDEX_BATCH: i64 = 5000;
 /// Mirrored records indexed between commits of the index.
 const COMMIT_EVERY: usize = 200_000;
+/// The same when the index holds no mirrored record yet (a first import, a reindex): fewer,
+/// larger segments, with the writer's memory below.
+const BULK_COMMIT_EVERY: usize = 1_000_000;
+/// The index writer's memory for a first import (less on a machine of under 6 GiB).
+const BULK_MEMORY: usize = 1 << 30;
 
 /// Where an import stands, for a progress bar.
 #[derive(Clone, Debug, Default)]
@@ -106,7 +113,9 @@ pub struct ImportView {
     pub problems: Vec<String>,
 }
 
-fn hash_of(row: &MirrorRow) -> i64 {
+/// What a change is judged by: status, dates, title, body and `raw`, the row's text (kept
+/// compressed in the row).
+fn hash_of(row: &MirrorRow, raw: &str) -> i64 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     for part in [
         row.status.as_str(),
@@ -114,7 +123,7 @@ fn hash_of(row: &MirrorRow) -> i64 {
         row.last_update.as_deref().unwrap_or(""),
         row.title.as_str(),
         row.body.as_str(),
-        row.raw.as_str(),
+        raw,
     ] {
         h.update(part.as_bytes());
         h.update(&[0]);
@@ -135,10 +144,10 @@ fn row_of(record: &MirrorRecord, source: Source, dump_date: &str) -> MirrorRow {
         published: record.published.clone(),
         title: record.title.clone(),
         body: serde_json::to_string(record).unwrap_or_else(|_| "{}".into()),
-        raw: record.raw.clone(),
+        raw: Raw::pack(&record.raw),
         hash: 0,
     };
-    row.hash = hash_of(&row);
+    row.hash = hash_of(&row, &record.raw);
     row
 }
 
@@ -173,7 +182,11 @@ fn merge(incoming: Incoming, stored: Option<&MirrorRow>) -> Merge {
         }
         merge_links(&mut body, &record.links);
         next.body = body.to_string();
-        next.hash = hash_of(&next);
+        next.hash = match old.raw.text() {
+            Ok(raw) => hash_of(&next, &raw),
+            // Unreadable: replaced by the next full record; until then, judged changed.
+            Err(_) => !old.hash,
+        };
         return if next.hash == old.hash {
             Merge::Unchanged
         } else {
@@ -207,7 +220,7 @@ fn merge(incoming: Incoming, stored: Option<&MirrorRow>) -> Merge {
         }
         body["status"] = json!(row.status);
         row.body = body.to_string();
-        row.hash = hash_of(&row);
+        row.hash = hash_of(&row, &record.raw);
     }
     if row.hash == old.hash {
         Merge::Unchanged
@@ -327,6 +340,14 @@ impl Service {
             Some(d) => d.to_owned(),
             None => date_in_name(path).unwrap_or_else(|| self.clock.today().to_string()),
         };
+        // Records published after their dump's date are the ones a later day may show
+        // (`mirror_published_between`); a dump dated ahead would hide that from them.
+        let today = self.clock.today().to_string();
+        if dump_date.as_str() > today.as_str() {
+            return Err(bad(format!(
+                "the dump is dated {dump_date}, after today ({today}); give its real date with --dump-date"
+            )));
+        }
         let total_bytes = std::fs::metadata(path)
             .ok()
             .filter(|m| m.is_file())
@@ -344,7 +365,7 @@ impl Service {
         let resumed_from = import.position as u64;
 
         // Parsing runs on its own thread, a few batches ahead of the metastore.
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(4);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(2);
         let skip_to = import.position as u64;
         let date = dump_date.clone();
         let reader =
@@ -461,7 +482,7 @@ impl Service {
             title: row.title.clone(),
             fields,
         };
-        Ok((view, row.raw))
+        Ok((view, row.raw.text()?))
     }
 
     /// Applies mirrored records changed since the index last saw them; returns how many.
@@ -485,7 +506,13 @@ impl Service {
             let last_round = (changes.len() as i64) < INDEX_BATCH;
             total += changes.len();
             since_commit += changes.len();
-            let commit = last_round || since_commit >= COMMIT_EVERY;
+            let commit = last_round
+                || since_commit
+                    >= if fresh_index {
+                        BULK_COMMIT_EVERY
+                    } else {
+                        COMMIT_EVERY
+                    };
             if commit {
                 since_commit = 0;
             }
@@ -495,6 +522,9 @@ impl Service {
             let job = tokio::task::spawn_blocking(move || -> seqbank_search::Result<_> {
                 let mut writer = match open {
                     Some(writer) => writer,
+                    None if fresh_index => {
+                        index.writer(BULK_MEMORY.min(SearchIndex::bulk_memory()))?
+                    }
                     None => index.writer(256 << 20)?,
                 };
                 for change in &changes {

@@ -222,6 +222,23 @@ fn malformed_input_is_reported_precisely_and_nothing_is_half_written() {
         "{}",
         text(&out)
     );
+    // A dump dated after today: its records' publication dates could not be judged.
+    let out = mirror(
+        &data,
+        &[
+            "import",
+            "biosample",
+            broken.to_str().unwrap(),
+            "--dump-date",
+            "2999-01-01",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("the dump is dated 2999-01-01, after today"),
+        "{}",
+        text(&out)
+    );
     let after = status(&data);
     assert_eq!(
         after["imports"].as_array().unwrap().len(),
