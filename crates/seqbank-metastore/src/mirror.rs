@@ -40,11 +40,6 @@ impl Raw {
         self.0.is_empty()
     }
 
-    /// Bytes as stored.
-    pub fn stored_len(&self) -> usize {
-        self.0.len()
-    }
-
     /// The stored bytes.
     pub fn bytes(&self) -> &[u8] {
         &self.0
@@ -182,17 +177,6 @@ const KEYS_PER_LOOKUP: usize = 900;
 const COLUMNS: &str =
     "accession, kind, origin, source, dump_date, status, last_update, published, title, body, hash";
 
-/// The columns of a row as it is read: `raw` as bytes (SQLite keeps the plain text of rows
-/// written before it was compressed as TEXT).
-fn columns(postgres: bool) -> String {
-    let raw = if postgres {
-        "raw"
-    } else {
-        "CAST(raw AS BLOB) AS raw"
-    };
-    format!("{COLUMNS}, {raw}")
-}
-
 /// `count` parameters numbered from `first` for PostgreSQL (`$7, $8, …`), or anonymous ones for
 /// SQLite (`?, ?, …`): SQLite finds a numbered parameter by a linear search of the statement's
 /// names, so binding thousands of them costs time quadratic in their number.
@@ -207,6 +191,21 @@ fn placeholders(count: usize, first: usize, postgres: bool) -> String {
 }
 
 impl Metastore {
+    fn postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// The columns of a row as it is read: `raw` as bytes (SQLite keeps the plain text of rows
+    /// written before it was compressed as TEXT).
+    fn mirror_columns(&self) -> String {
+        let raw = if self.postgres() {
+            "raw"
+        } else {
+            "CAST(raw AS BLOB) AS raw"
+        };
+        format!("{COLUMNS}, {raw}")
+    }
+
     /// Starts an import of a file, or resumes the unfinished one with the same fingerprint.
     pub async fn mirror_import_start(
         &self,
@@ -271,7 +270,7 @@ impl Metastore {
         F: Fn(T, Option<&MirrorRow>) -> Merge + Send + Sync,
     {
         let keys: Vec<String> = items.iter().map(|r| key(r).to_owned()).collect();
-        let postgres = matches!(self.backend, Backend::Postgres(_));
+        let postgres = self.postgres();
         Ok(with_tx!(self, |tx| {
             if postgres {
                 // One writer of mirror rows at a time, so `seq` commits in order.
@@ -288,7 +287,7 @@ impl Metastore {
             for chunk in keys.chunks(KEYS_PER_LOOKUP) {
                 let sql = format!(
                     "SELECT {} FROM mirror_records WHERE accession IN ({})",
-                    columns(postgres),
+                    self.mirror_columns(),
                     placeholders(chunk.len(), 1, postgres)
                 );
                 let mut q = sqlx::query_as::<_, MirrorRow>(sqlx::AssertSqlSafe(sql));
@@ -439,10 +438,9 @@ impl Metastore {
 
     /// One mirrored record.
     pub async fn mirror_record(&self, accession: &str) -> Result<Option<MirrorRow>> {
-        let postgres = matches!(self.backend, Backend::Postgres(_));
         let sql = format!(
             "SELECT {} FROM mirror_records WHERE accession = $1",
-            columns(postgres)
+            self.mirror_columns()
         );
         Ok(with_pool!(self, |pool| sqlx::query_as(
             sqlx::AssertSqlSafe(sql)
@@ -455,10 +453,7 @@ impl Metastore {
     /// Mirrored records changed after `after` in the change order, oldest first, without their
     /// raw text (`raw` is empty): what the search index reads.
     pub async fn mirror_changes(&self, after: i64, limit: i64) -> Result<Vec<MirrorChange>> {
-        let raw = match self.backend {
-            Backend::Postgres(_) => "''::bytea",
-            Backend::Sqlite(_) => "X''",
-        };
+        let raw = if self.postgres() { "''::bytea" } else { "X''" };
         let sql = format!(
             "SELECT seq, {COLUMNS}, {raw} AS raw FROM mirror_records WHERE seq > $1 ORDER BY seq LIMIT $2"
         );
@@ -486,10 +481,9 @@ impl Metastore {
         after_accession: &str,
         limit: i64,
     ) -> Result<Vec<MirrorRow>> {
-        let postgres = matches!(self.backend, Backend::Postgres(_));
         let sql = format!(
             "SELECT {} FROM mirror_records WHERE published >= $1 AND published < $2 AND published > dump_date AND accession > $3 ORDER BY accession LIMIT $4",
-            columns(postgres)
+            self.mirror_columns()
         );
         Ok(with_pool!(self, |pool| sqlx::query_as(
             sqlx::AssertSqlSafe(sql)

@@ -334,20 +334,20 @@ impl Service {
                 message,
             ))
         };
-        let records = seqbank_mirror::read_path(source, path).map_err(|e| bad(e.to_string()))?;
-        let fingerprint = fingerprint(source, path).map_err(|e| bad(e.to_string()))?;
+        let today = self.clock.today().to_string();
         let dump_date = match dump_date {
             Some(d) => d.to_owned(),
-            None => date_in_name(path).unwrap_or_else(|| self.clock.today().to_string()),
+            None => date_in_name(path).unwrap_or_else(|| today.clone()),
         };
         // Records published after their dump's date are the ones a later day may show
         // (`mirror_published_between`); a dump dated ahead would hide that from them.
-        let today = self.clock.today().to_string();
-        if dump_date.as_str() > today.as_str() {
+        if dump_date > today {
             return Err(bad(format!(
                 "the dump is dated {dump_date}, after today ({today}); give its real date with --dump-date"
             )));
         }
+        let records = seqbank_mirror::read_path(source, path).map_err(|e| bad(e.to_string()))?;
+        let fingerprint = fingerprint(source, path).map_err(|e| bad(e.to_string()))?;
         let total_bytes = std::fs::metadata(path)
             .ok()
             .filter(|m| m.is_file())
@@ -493,6 +493,11 @@ impl Service {
             .map_err(|e| Error::Internal(Box::new(e)))?
             .unwrap_or(0);
         let fresh_index = after == 0;
+        let commit_every = if fresh_index {
+            BULK_COMMIT_EVERY
+        } else {
+            COMMIT_EVERY
+        };
         let today = self.clock.today().to_string();
         let mut total = 0;
         let mut writer: Option<seqbank_search::Writer> = None;
@@ -506,13 +511,7 @@ impl Service {
             let last_round = (changes.len() as i64) < INDEX_BATCH;
             total += changes.len();
             since_commit += changes.len();
-            let commit = last_round
-                || since_commit
-                    >= if fresh_index {
-                        BULK_COMMIT_EVERY
-                    } else {
-                        COMMIT_EVERY
-                    };
+            let commit = last_round || since_commit >= commit_every;
             if commit {
                 since_commit = 0;
             }
