@@ -182,6 +182,42 @@ where
     })
 }
 
+/// The chunks sent out, taken back once every thread is done with them: a fresh megabyte for
+/// every chunk would be zeroed by the allocator and faulted in by the kernel again and again.
+#[derive(Default)]
+struct Pool {
+    sent: Vec<Chunk>,
+}
+
+impl Pool {
+    /// Chunks in flight at most: each channel's depth, plus the one each thread holds.
+    const SIZE: usize = 3 * (CHANNEL_DEPTH + 2);
+
+    /// A buffer of `CHUNK_SIZE` bytes, a returned one if any.
+    fn take(&mut self) -> Vec<u8> {
+        let returned = self
+            .sent
+            .iter()
+            .position(|chunk| Arc::strong_count(chunk) == 1);
+        let mut buffer = match returned.map(|i| Arc::try_unwrap(self.sent.swap_remove(i))) {
+            Some(Ok(buffer)) => buffer,
+            _ => Vec::new(),
+        };
+        // Only a fresh buffer, or the end of a short last one, is zeroed.
+        buffer.resize(CHUNK_SIZE, 0);
+        buffer
+    }
+
+    /// Shares a filled buffer, remembering it to take back later.
+    fn share(&mut self, buffer: Vec<u8>) -> Chunk {
+        let chunk = Arc::new(buffer);
+        if self.sent.len() < Self::SIZE {
+            self.sent.push(Arc::clone(&chunk));
+        }
+        chunk
+    }
+}
+
 fn read_chunks<R: Read>(
     mut reader: R,
     input_tx: SyncSender<Chunk>,
@@ -191,8 +227,9 @@ fn read_chunks<R: Read>(
     let mut input_tx = Some(input_tx);
     let mut size = 0u64;
     let mut tail = Vec::with_capacity(TAIL_LEN * 2);
+    let mut pool = Pool::default();
     loop {
-        let mut chunk = vec![0; CHUNK_SIZE];
+        let mut chunk = pool.take();
         let mut filled = 0;
         while filled < CHUNK_SIZE {
             match reader.read(&mut chunk[filled..]) {
@@ -214,7 +251,7 @@ fn read_chunks<R: Read>(
         if tail.len() > TAIL_LEN {
             tail.drain(..tail.len() - TAIL_LEN);
         }
-        let chunk = Arc::new(chunk);
+        let chunk = pool.share(chunk);
         for tx in &hash_txs {
             tx.send(Arc::clone(&chunk))
                 .map_err(|_| io::Error::other("checksum thread stopped"))?;
@@ -234,7 +271,9 @@ mod tests {
 
     #[test]
     fn hashes_and_feeds_every_byte() -> io::Result<()> {
-        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        // More chunks than the pool holds, so buffers come back and are filled again.
+        let len = (2 * Pool::SIZE * CHUNK_SIZE + 12_345) as u32;
+        let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
         let progress = Progress::default();
         let (copy, digests) = with_input(&data[..], true, Some(&progress), |input| {
             let mut copy = Vec::new();

@@ -46,7 +46,9 @@ impl Detector {
     pub(crate) fn new(memory_bytes: usize, temp_dir: Option<PathBuf>) -> Self {
         let max_in_memory = (memory_bytes / 8).max(1024);
         Self {
-            fingerprints: Vec::new(),
+            // Reserved, not touched: pages are taken as fingerprints arrive. Growing by doubling
+            // instead would copy and fault in twice the memory.
+            fingerprints: Vec::with_capacity(max_in_memory),
             max_in_memory,
             runs: Vec::new(),
             temp_dir,
