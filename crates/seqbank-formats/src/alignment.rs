@@ -146,19 +146,50 @@ struct Checker<'c> {
     paired: u64,
 }
 
-/// Packed BAM bases: G/C and N counts for both nibbles of a byte.
-const PACKED_COUNTS: [(u8, u8); 256] = {
-    let mut table = [(0u8, 0u8); 256];
-    let mut i = 0;
-    while i < 256 {
-        let (hi, lo) = (i >> 4, i & 0xf);
-        let gc = (hi == 2 || hi == 4) as u8 + (lo == 2 || lo == 4) as u8;
-        let n = (hi == 15) as u8 + (lo == 15) as u8;
-        table[i] = (gc, n);
-        i += 1;
+crate::scan::dispatch! {
+    /// G/C and N counts of BAM's packed bases, two to a byte (`=ACMGRSVTWYHKDBN`: C is 2, G
+    /// is 4, N is 15).
+    fn scan_packed_bases / scan_packed_bases_avx2 / scan_packed_bases_body(packed) -> (u64, u64)
+}
+
+crate::scan::dispatch! {
+    /// Sum of BAM's binary quality scores, and how many are at least 20 and at least 30.
+    fn scan_scores / scan_scores_avx2 / scan_scores_body(scores) -> (u64, u64, u64)
+}
+
+#[inline(always)]
+fn scan_packed_bases_body(packed: &[u8]) -> (u64, u64) {
+    let (mut gc, mut n) = (0u64, 0u64);
+    // Each byte adds at most 2 to a count: 127 bytes fit a byte-wide counter.
+    for block in packed.chunks(127) {
+        let (mut g, mut nn) = (0u8, 0u8);
+        for &byte in block {
+            let (hi, lo) = (byte >> 4, byte & 0xf);
+            g += u8::from(hi == 2 || hi == 4) + u8::from(lo == 2 || lo == 4);
+            nn += u8::from(hi == 15) + u8::from(lo == 15);
+        }
+        gc += u64::from(g);
+        n += u64::from(nn);
     }
-    table
-};
+    (gc, n)
+}
+
+#[inline(always)]
+fn scan_scores_body(scores: &[u8]) -> (u64, u64, u64) {
+    let (mut sum, mut q20, mut q30) = (0u64, 0u64, 0u64);
+    for block in scores.chunks(255) {
+        let (mut s, mut a, mut b) = (0u32, 0u8, 0u8);
+        for &q in block {
+            s += u32::from(q);
+            a += u8::from(q >= 20);
+            b += u8::from(q >= 30);
+        }
+        sum += u64::from(s);
+        q20 += u64::from(a);
+        q30 += u64::from(b);
+    }
+    (sum, q20, q30)
+}
 
 impl<'c> Checker<'c> {
     fn new(config: &'c Config) -> Self {
@@ -428,22 +459,12 @@ impl<'c> Checker<'c> {
         if self.check_fields(record, header, findings).is_none() {
             return;
         }
-        let (mut gc, mut n) = (0u64, 0u64);
-        for &byte in record.sequence().as_bytes() {
-            let (g, nn) = PACKED_COUNTS[usize::from(byte)];
-            gc += u64::from(g);
-            n += u64::from(nn);
-        }
+        let (gc, n) = scan_packed_bases(record.sequence().as_bytes());
         self.stats.gc_bases += gc;
         self.stats.n_bases += n;
         let qualities = record.quality_scores().as_bytes();
         if qualities.first().is_some_and(|&q| q != 0xff) {
-            let (mut sum, mut q20, mut q30) = (0u64, 0u64, 0u64);
-            for &q in qualities {
-                sum += u64::from(q);
-                q20 += u64::from(q >= 20);
-                q30 += u64::from(q >= 30);
-            }
+            let (sum, q20, q30) = scan_scores(qualities);
             self.quality_sum += sum;
             self.quality_bases += qualities.len() as u64;
             self.stats.q20_bases += q20;
@@ -640,5 +661,30 @@ impl noodles_fasta::repository::Adapter for ByMd5 {
             self.names.insert(name.to_vec(), record.clone());
         }
         Some(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scans_count_like_a_naive_loop() {
+        // Every byte value, at lengths around the vector widths and the counters' blocks.
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(700).collect();
+        for len in [0, 1, 31, 32, 33, 126, 127, 128, 254, 255, 256, 700] {
+            let data = &bytes[..len];
+            let nibbles = || data.iter().flat_map(|b| [b >> 4, b & 0xf]);
+            let gc = nibbles().filter(|&x| x == 2 || x == 4).count() as u64;
+            let n = nibbles().filter(|&x| x == 15).count() as u64;
+            let sum: u64 = data.iter().map(|&q| u64::from(q)).sum();
+            let q20 = data.iter().filter(|&&q| q >= 20).count() as u64;
+            let q30 = data.iter().filter(|&&q| q >= 30).count() as u64;
+            // The build for this processor (AVX2 where there is one) and the baseline build.
+            assert_eq!(scan_packed_bases(data), (gc, n), "{len}");
+            assert_eq!(scan_packed_bases_body(data), (gc, n), "{len}");
+            assert_eq!(scan_scores(data), (sum, q20, q30), "{len}");
+            assert_eq!(scan_scores_body(data), (sum, q20, q30), "{len}");
+        }
     }
 }

@@ -383,38 +383,12 @@ fn parse<R: Read>(
     }
 }
 
-/// Runs a scan compiled for AVX2 when the processor has it (nearly every x86-64 server of the
-/// last ten years), else the baseline build for any x86-64. The scans are plain loops the
-/// compiler vectorizes; twice the vector width makes the record checks about a tenth faster.
-macro_rules! dispatch {
-    ($(#[$doc:meta])* fn $name:ident / $wide:ident / $body:ident ($arg:ident) -> $out:ty) => {
-        $(#[$doc])*
-        #[inline]
-        fn $name($arg: &[u8]) -> $out {
-            #[cfg(target_arch = "x86_64")]
-            if std::is_x86_feature_detected!("avx2") {
-                // SAFETY: the processor has AVX2, checked just above; that is the only
-                // requirement of a function whose only unsafety is its target feature.
-                #[allow(unsafe_code)]
-                return unsafe { $wide($arg) };
-            }
-            $body($arg)
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2")]
-        fn $wide($arg: &[u8]) -> $out {
-            $body($arg)
-        }
-    };
-}
-
-dispatch! {
+crate::scan::dispatch! {
     /// Counts G/C and N and tells whether every base is one of `ACGTN`.
     fn scan_bases / scan_bases_avx2 / scan_bases_body(sequence) -> (u64, u64, bool)
 }
 
-dispatch! {
+crate::scan::dispatch! {
     /// Sums, bounds and threshold counts of a read's quality characters.
     fn scan_quality / scan_quality_avx2 / scan_quality_body(quality) -> QualityScan
 }

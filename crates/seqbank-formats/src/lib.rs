@@ -37,6 +37,7 @@ pub mod json;
 mod report;
 mod run;
 pub mod sam;
+mod scan;
 mod source;
 
 use std::{
