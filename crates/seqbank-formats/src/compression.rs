@@ -75,6 +75,11 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// Whether there is anything to undo.
+    pub(crate) fn is_compressed(&self) -> bool {
+        !matches!(self.inner, Inner::Plain(_))
+    }
+
     fn input_offset(&self) -> u64 {
         match &self.inner {
             Inner::Plain(input) => input.offset(),

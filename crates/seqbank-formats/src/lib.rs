@@ -34,6 +34,7 @@ mod compression;
 pub mod cram;
 pub mod fastq;
 pub mod json;
+mod pipe;
 mod report;
 mod run;
 pub mod sam;
@@ -123,23 +124,29 @@ impl Default for Config {
 /// If [`Report::needs_second_pass`] is then true, call [`Report::confirm_duplicates`] with a
 /// fresh reader over the same bytes to turn suspected duplicate read names into findings.
 pub fn validate<R: Read + Send>(reader: R, config: &Config) -> io::Result<Report> {
-    validate_as(reader, config, config.format, None)
+    validate_as(reader, config, config.format, None, 1)
 }
 
 /// Bytes of decompressed data looked at to tell the format.
 const SNIFF_LEN: usize = 1 << 12;
 
+/// Validates one file; `alongside` is how many files (this one included) are validated at the
+/// same time.
 pub(crate) fn validate_as<R: Read + Send>(
     reader: R,
     config: &Config,
     forced: Option<Format>,
     pair: Option<PairSink>,
+    alongside: usize,
 ) -> io::Result<Report> {
+    // With a core to spare, a compressed file is inflated on a thread of its own (see `pipe`).
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let apart = alongside < cores;
     let (result, digests) = source::with_input(
         reader,
         config.checksums,
         config.progress.as_deref(),
-        |input| validate_input(input, config, forced, pair),
+        |input| validate_input(input, config, forced, pair, apart),
     )?;
     let (mut report, mut findings) = result?;
     report.size = digests.size;
@@ -163,6 +170,7 @@ fn validate_input(
     config: &Config,
     forced: Option<Format>,
     pair: Option<PairSink>,
+    apart: bool,
 ) -> io::Result<(Report, Findings)> {
     let mut findings = Findings::new(config.max_findings_per_code);
     let head = input.fill_buf()?;
@@ -210,7 +218,7 @@ fn validate_input(
     match format {
         Format::Fastq => {
             let mut validator = fastq::Validator::new(config, pair);
-            validator.run(&mut decoder, &prefix)?;
+            decoded(&mut decoder, apart, |reader| validator.run(reader, &prefix))?;
             let (fastq_findings, stats, candidates) = validator.finish()?;
             report.set_findings(fastq_findings);
             report.stats = Some(stats);
@@ -219,9 +227,11 @@ fn validate_input(
         Format::Sam | Format::Bam | Format::Cram => {
             // noodles is trusted to report malformed data as errors, but a decoder panic must
             // still end as a finding, never as a crashed validation.
-            let reader = io::Cursor::new(&prefix).chain(&mut decoder);
             let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-                alignment::validate(format, reader, config, &mut findings)
+                decoded(&mut decoder, apart, |reader| {
+                    let reader = io::Cursor::new(&prefix).chain(reader);
+                    alignment::validate(format, reader, config, &mut findings)
+                })
             }));
             match outcome {
                 Ok(stats) => report.stats = Some(stats?),
@@ -259,6 +269,20 @@ fn validate_input(
     }
     decoder.report(&mut findings);
     Ok((report, findings))
+}
+
+/// Runs `consume` over the decompressed stream: inflated on a thread of its own when `apart`
+/// and the file is compressed, else on this one.
+fn decoded<T>(
+    decoder: &mut Decoder<'_>,
+    apart: bool,
+    consume: impl FnOnce(&mut dyn Read) -> T,
+) -> T {
+    if apart && decoder.is_compressed() {
+        pipe::on_thread(decoder, |pipe| consume(pipe))
+    } else {
+        consume(decoder)
+    }
 }
 
 /// Tells the format from the first decompressed bytes.
