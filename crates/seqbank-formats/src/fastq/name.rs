@@ -255,6 +255,15 @@ mod tests {
         assert_eq!(style("ERR000001.12/1", ""), (Sra, Some(1)));
         assert_eq!(style("read_1", ""), (Generic, None));
         assert_eq!(style("frag17/2", ""), (Generic, Some(2)));
+        // Field counts at the edges: a trailing colon is an empty eighth field, ten fields
+        // are too many.
+        assert_eq!(
+            style("A00123:8:H5KJ3DSXX:1:1101:10004:1000:", ""),
+            (Casava18, None)
+        );
+        assert_eq!(style("A:8:F:1:1:1:1:1:1:1", ""), (Generic, None));
+        assert_eq!(style("A:8:F:1:1:1", ""), (Generic, None));
+        assert_eq!(style("", ""), (Generic, None));
         // Found by fuzzing: an empty PacBio-like movie name.
         assert_eq!(style("/5", ""), (Generic, None));
         assert_eq!(style("/", ""), (Generic, None));
