@@ -94,32 +94,31 @@ pub fn validate_run<R: Read + Send>(
 
     let pairing = files.len() > 1;
     let alongside = files.len();
-    let (reports, divergence) =
-        thread::scope(|scope| {
-            let mut receivers = Vec::new();
-            let mut handles = Vec::new();
-            for (_, reader) in files {
-                let sink = if pairing {
-                    let (tx, rx) = sync_channel(4);
-                    receivers.push(rx);
-                    Some(PairSink::new(tx))
-                } else {
-                    None
-                };
-                handles.push(scope.spawn(move || {
-                    crate::validate_as(reader, config, config.format, sink, alongside)
-                }));
-            }
-            let divergence = compare(receivers);
-            let reports: io::Result<Vec<Report>> = handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .map_err(|_| io::Error::other("validation thread panicked"))?
-                })
-                .collect();
-            reports.map(|r| (r, divergence))
-        })?;
+    let validate =
+        |reader, sink| crate::validate_as(reader, config, config.format, sink, alongside);
+    let (reports, divergence) = thread::scope(|scope| {
+        let mut receivers = Vec::new();
+        let mut handles = Vec::new();
+        for (_, reader) in files {
+            let sink = if pairing {
+                let (tx, rx) = sync_channel(4);
+                receivers.push(rx);
+                Some(PairSink::new(tx))
+            } else {
+                None
+            };
+            handles.push(scope.spawn(move || validate(reader, sink)));
+        }
+        let divergence = compare(receivers);
+        let reports: io::Result<Vec<Report>> = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| io::Error::other("validation thread panicked"))?
+            })
+            .collect();
+        reports.map(|r| (r, divergence))
+    })?;
 
     let formats: Vec<Format> = reports.iter().map(Report::format).collect();
     if formats.windows(2).any(|w| w[0] != w[1]) {
