@@ -74,21 +74,39 @@ impl StemWords {
         } else {
             ("", text)
         };
+        // Plain ASCII, the usual text, is read byte by byte: the same characters without
+        // decoding UTF-8.
+        if text.is_ascii() {
+            let chars = text.bytes().enumerate().map(|(at, b)| (at, char::from(b)));
+            self.scan(prefix, text, chars);
+        } else {
+            self.scan(prefix, text, text.char_indices());
+        }
+    }
+
+    /// The words of `text`, its characters given with their offsets by `chars`.
+    fn scan(&mut self, prefix: &str, text: &str, chars: impl Iterator<Item = (usize, char)>) {
         let mut position = 0;
         let mut start = None;
+        // Whether the word being read has a digit.
+        let mut digits = false;
         // The run of joined words so far: its first word's position and start, its end, how
         // many words, and whether every one was kept.
         let mut joined = Joined::default();
         let end = std::iter::once((text.len(), ' '));
-        for (at, c) in text.char_indices().chain(end) {
+        for (at, c) in chars.chain(end) {
             if c.is_alphanumeric() {
-                start.get_or_insert(at);
+                if start.is_none() {
+                    start = Some(at);
+                    digits = false;
+                }
+                digits |= c.is_ascii_digit();
                 continue;
             }
             if let Some(from) = start.take() {
                 let kept = at - from < LONGEST_WORD;
                 if kept {
-                    self.push(prefix, &text[from..at], from, at, position);
+                    self.push(prefix, &text[from..at], digits, from, at, position);
                 }
                 if joined.words == 0 {
                     joined = Joined {
@@ -100,7 +118,7 @@ impl StemWords {
                 joined.words += 1;
                 joined.to = at;
                 joined.dropped |= !kept;
-                joined.numbers += usize::from(text[from..at].bytes().any(|b| b.is_ascii_digit()));
+                joined.numbers += usize::from(digits);
                 position += 1;
             }
             if c.is_whitespace() {
@@ -137,7 +155,16 @@ impl StemWords {
         token.position_length = joined.words;
     }
 
-    fn push(&mut self, prefix: &str, word: &str, from: usize, to: usize, position: usize) {
+    /// One word; `digits` when it has an ASCII digit.
+    fn push(
+        &mut self,
+        prefix: &str,
+        word: &str,
+        digits: bool,
+        from: usize,
+        to: usize,
+        position: usize,
+    ) {
         self.lower.clear();
         if word.is_ascii() {
             self.lower.push_str(word);
@@ -147,7 +174,7 @@ impl StemWords {
             self.lower.extend(word.chars().flat_map(char::to_lowercase));
         }
         // Words with digits are mostly identifiers, seen once: stemmed, not remembered.
-        let remember = !self.lower.bytes().any(|b| b.is_ascii_digit());
+        let remember = !digits;
         let stem = match self.stems.get(self.lower.as_str()) {
             Some(stem) => stem.as_str(),
             None => {
@@ -347,6 +374,55 @@ mod tests {
         let first = texts(twice.clone(), text);
         let _ = twice.token_stream(text);
         assert_eq!(texts(twice, text), first);
+    }
+
+    #[test]
+    fn ascii_text_reads_as_decoded_text_does() {
+        let long = "x".repeat(45);
+        let texts = [
+            "Wastewater SARS-CoV-2 (cluster/outbreak) Crohn's, RNA seq",
+            "2021-03-04 12.5 liver_T0_54 blaCTX-M-15 a-b-c-d E14.5 x-1",
+            &format!("short {long} a-{long} tail"),
+            "  leading and trailing spaces, TABS\tand\nlines  ",
+            "Mixed123 words456 and-7 8-9 UPPER lower",
+            "",
+        ];
+        for tagged in [false, true] {
+            for text in texts {
+                let text = if tagged {
+                    format!("host_tissue:{text}")
+                } else {
+                    text.to_owned()
+                };
+                let tokens = |words: &StemWords| -> Vec<(String, usize, usize, usize, usize)> {
+                    words.tokens[..words.len]
+                        .iter()
+                        .map(|t| {
+                            let t = t.clone();
+                            (
+                                t.text,
+                                t.position,
+                                t.position_length,
+                                t.offset_from,
+                                t.offset_to,
+                            )
+                        })
+                        .collect()
+                };
+                let mut fast = StemWords::build(tagged);
+                fast.run(&text);
+                let mut decoded = StemWords::build(tagged);
+                decoded.len = 0;
+                let (prefix, value) = if tagged {
+                    text.split_at(text.find(':').unwrap() + 1)
+                } else {
+                    ("", text.as_str())
+                };
+                decoded.scan(prefix, value, value.char_indices());
+                assert_eq!(tokens(&fast), tokens(&decoded), "{text}");
+                assert!(fast.len > 0 || text.trim().is_empty() || text.ends_with(':'));
+            }
+        }
     }
 
     #[test]
