@@ -398,9 +398,8 @@ mod tests {
                     words.tokens[..words.len]
                         .iter()
                         .map(|t| {
-                            let t = t.clone();
                             (
-                                t.text,
+                                t.text.clone(),
                                 t.position,
                                 t.position_length,
                                 t.offset_from,
@@ -412,7 +411,6 @@ mod tests {
                 let mut fast = StemWords::build(tagged);
                 fast.run(&text);
                 let mut decoded = StemWords::build(tagged);
-                decoded.len = 0;
                 let (prefix, value) = if tagged {
                     text.split_at(text.find(':').unwrap() + 1)
                 } else {
