@@ -1266,11 +1266,46 @@ pub struct Writer {
     payload: Payload,
 }
 
+/// The source of the records this archive holds itself; any other is an archive mirrored.
+const LOCAL_SOURCE: &str = "seqbank";
+
+/// The accession a mirrored record is found by, when it has one (see [`Record::key`]).
+///
+/// Half the distinct terms of a mirror-sized index would otherwise be keys, each seen once:
+/// leaving them out makes bulk indexing about a twentieth faster and the index smaller.
+fn mirrored_accession(record: &Record) -> Option<&str> {
+    (record.source != LOCAL_SOURCE)
+        .then_some(record.accession.as_deref())
+        .flatten()
+}
+
 impl Writer {
-    /// Adds a record, replacing any with the same key.
+    /// Adds a record, replacing any with the same key (a mirrored record: with the same
+    /// accession).
     pub fn upsert(&mut self, record: &Record) -> Result<()> {
-        self.writer
-            .delete_term(Term::from_field_text(self.fields.key, &record.key));
+        match mirrored_accession(record) {
+            Some(accession) => {
+                // This archive's own record with the same accession stays.
+                let term = |field, text: &str| -> Box<dyn Query> {
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, text),
+                        IndexRecordOption::Basic,
+                    ))
+                };
+                let query = BooleanQuery::new(vec![
+                    (
+                        Occur::Must,
+                        term(self.fields.accession, &accession.to_lowercase()),
+                    ),
+                    (Occur::MustNot, term(self.fields.source, LOCAL_SOURCE)),
+                ]);
+                self.writer.delete_query(Box::new(query))?;
+            }
+            None => {
+                self.writer
+                    .delete_term(Term::from_field_text(self.fields.key, &record.key));
+            }
+        }
         self.add(record)
     }
 
@@ -1281,7 +1316,7 @@ impl Writer {
         Ok(())
     }
 
-    /// Removes the record with this key, if any.
+    /// Removes the record of this archive with this key, if any.
     pub fn delete(&mut self, key: &str) {
         self.writer
             .delete_term(Term::from_field_text(self.fields.key, key));
@@ -1334,7 +1369,9 @@ impl Writer {
     fn document(&mut self, r: &Record) -> Result<TantivyDocument> {
         let f = self.fields;
         let mut doc = TantivyDocument::default();
-        doc.add_text(f.key, &r.key);
+        if mirrored_accession(r).is_none() {
+            doc.add_text(f.key, &r.key);
+        }
         doc.add_u64(f.uid, xxhash_rust::xxh3::xxh3_64(r.key.as_bytes()));
         if let Some(accession) = &r.accession {
             doc.add_text(f.accession, accession);

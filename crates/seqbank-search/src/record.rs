@@ -5,7 +5,9 @@ use serde::{Serialize, Serializer, ser::SerializeMap};
 /// A searchable record. Everything but `key` and `readers` is also returned in results.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Record {
-    /// Unique key in the index; a record with the same key replaces the older one.
+    /// Unique key in the index; a record with the same key replaces the older one. A mirrored
+    /// record (any `source` but `seqbank`) that has an accession is found again by that
+    /// accession instead: an archive's accession names one record, and its key is not indexed.
     #[serde(skip)]
     pub key: String,
     /// Who may see it when `access` is `private`: `user:ID` of its owner. Anyone may see a

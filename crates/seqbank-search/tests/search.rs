@@ -382,6 +382,81 @@ fn replacing_and_deleting_records() {
 }
 
 #[test]
+fn mirrored_records_are_replaced_by_accession_and_never_replace_local_ones() {
+    let index = index();
+    let mirrored = |title: &str, status: &str| Record {
+        key: "mirror:SAMN00000042".into(),
+        source: "NCBI".into(),
+        status: status.into(),
+        ..record("SAMN00000042", "sample", title, "Danio rerio", 7955)
+    };
+    // This archive's own copy of the same record, as when its submissions come back in a
+    // mirrored dump.
+    let own = Record {
+        key: "seqbank:77".into(),
+        ..record(
+            "SAMN00000042",
+            "sample",
+            "Zebrafish fin",
+            "Danio rerio",
+            7955,
+        )
+    };
+    let mut writer = index.writer(50 << 20).unwrap();
+    writer.upsert(&own).unwrap();
+    writer
+        .upsert(&mirrored("Zebrafish fin regrowth", "live"))
+        .unwrap();
+    writer.commit(None).unwrap();
+    drop(writer);
+    // Replaced in a later commit, so the first copy sits in an older segment.
+    let mut writer = index.writer(50 << 20).unwrap();
+    writer
+        .upsert(&mirrored("Zebrafish heart", "suppressed"))
+        .unwrap();
+    writer.commit(None).unwrap();
+    drop(writer);
+    index.reload().unwrap();
+    let sources = |query: &str| -> Vec<(String, String)> {
+        let request = Request {
+            fields: vec!["source".into(), "status".into()],
+            ..ask(query)
+        };
+        let response = index.search(&request, Viewer::Curator).unwrap();
+        let text = |h: &seqbank_search::Hit, name: &str| h.get(name).unwrap().to_string();
+        let mut found: Vec<(String, String)> = response
+            .hits
+            .iter()
+            .map(|h| (text(h, "source"), text(h, "status")))
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(
+        sources("SAMN00000042"),
+        [
+            ("\"NCBI\"".to_owned(), "\"suppressed\"".to_owned()),
+            ("\"seqbank\"".to_owned(), "\"public\"".to_owned())
+        ]
+    );
+    assert_eq!(sources("regrowth"), []);
+    assert_eq!(
+        sources("heart"),
+        [("\"NCBI\"".to_owned(), "\"suppressed\"".to_owned())]
+    );
+    // Removing by key reaches this archive's records only.
+    let mut writer = index.writer(50 << 20).unwrap();
+    writer.delete("seqbank:77");
+    writer.delete("mirror:SAMN00000042");
+    writer.commit(None).unwrap();
+    index.reload().unwrap();
+    assert_eq!(
+        sources("SAMN00000042"),
+        [("\"NCBI\"".to_owned(), "\"suppressed\"".to_owned())]
+    );
+}
+
+#[test]
 fn field_selection_and_result_types() {
     let index = index();
     let request = Request {
