@@ -20,6 +20,7 @@ use tantivy::{
 use crate::{
     Error, Record, Result, bad, bad_param,
     collect::{FacetSpec, Fruit, Key, Order, PhrasePlan, SearchCollector, SegmentValues, TermPlan},
+    doc::RecordDoc,
     fields::{self, FIELDS, FieldType, lookup, normalize_tag},
     query::{Node, Value, parse},
     record::date_number,
@@ -247,34 +248,34 @@ struct Payload {
 }
 
 #[derive(Clone, Copy)]
-struct Fields {
-    key: Field,
-    uid: Field,
-    accession: Field,
-    kind: Field,
-    source: Field,
-    title: Field,
-    description: Field,
-    text: Field,
-    organism: Field,
-    tax_id: Field,
-    platform: Field,
-    instrument: Field,
-    library_strategy: Field,
-    library_source: Field,
-    library_selection: Field,
-    library_layout: Field,
-    status: Field,
-    access: Field,
-    readers: Field,
-    submitted: Field,
-    released: Field,
-    updated: Field,
-    year: Field,
-    linked: Field,
-    attr: Field,
-    attr_tag: Field,
-    source_json: Field,
+pub(crate) struct Fields {
+    pub(crate) key: Field,
+    pub(crate) uid: Field,
+    pub(crate) accession: Field,
+    pub(crate) kind: Field,
+    pub(crate) source: Field,
+    pub(crate) title: Field,
+    pub(crate) description: Field,
+    pub(crate) text: Field,
+    pub(crate) organism: Field,
+    pub(crate) tax_id: Field,
+    pub(crate) platform: Field,
+    pub(crate) instrument: Field,
+    pub(crate) library_strategy: Field,
+    pub(crate) library_source: Field,
+    pub(crate) library_selection: Field,
+    pub(crate) library_layout: Field,
+    pub(crate) status: Field,
+    pub(crate) access: Field,
+    pub(crate) readers: Field,
+    pub(crate) submitted: Field,
+    pub(crate) released: Field,
+    pub(crate) updated: Field,
+    pub(crate) year: Field,
+    pub(crate) linked: Field,
+    pub(crate) attr: Field,
+    pub(crate) attr_tag: Field,
+    pub(crate) source_json: Field,
 }
 
 const KEYWORD: &str = "keyword";
@@ -1260,7 +1261,7 @@ fn span(kind: FieldType, name: &str, text: &str, column: usize) -> Result<(u64, 
 
 /// Adds, replaces and removes records; nothing is visible until [`Writer::commit`].
 pub struct Writer {
-    writer: IndexWriter,
+    writer: IndexWriter<RecordDoc>,
     fields: Fields,
     /// What the next commit records: the index's payload as opened, with this writer's marks.
     payload: Payload,
@@ -1311,7 +1312,8 @@ impl Writer {
 
     /// Adds a record known not to be in the index yet (bulk loads into an empty index).
     pub fn add(&mut self, record: &Record) -> Result<()> {
-        let doc = self.document(record)?;
+        let keyed = mirrored_accession(record).is_none();
+        let doc = RecordDoc::new(&self.fields, record, keyed)?;
         self.writer.add_document(doc)?;
         Ok(())
     }
@@ -1364,98 +1366,6 @@ impl Writer {
     pub fn finish(self) -> Result<()> {
         self.writer.wait_merging_threads()?;
         Ok(())
-    }
-
-    fn document(&mut self, r: &Record) -> Result<TantivyDocument> {
-        let f = self.fields;
-        let mut doc = TantivyDocument::default();
-        if mirrored_accession(r).is_none() {
-            doc.add_text(f.key, &r.key);
-        }
-        doc.add_u64(f.uid, xxhash_rust::xxh3::xxh3_64(r.key.as_bytes()));
-        if let Some(accession) = &r.accession {
-            doc.add_text(f.accession, accession);
-        }
-        doc.add_text(f.kind, &r.kind);
-        doc.add_text(f.source, &r.source);
-        // Every text goes to its own field and to `text`; each value is a phrase of its own.
-        doc.add_text(f.title, &r.title);
-        // The title goes into the text twice, which ranks title words above the rest.
-        doc.add_text(f.text, &r.title);
-        doc.add_text(f.text, &r.title);
-        if let Some(description) = &r.description {
-            doc.add_text(f.description, description);
-            doc.add_text(f.text, description);
-        }
-        if let Some(organism) = &r.organism {
-            doc.add_text(f.organism, organism);
-            doc.add_text(f.text, organism);
-        }
-        if let Some(tax_id) = r.tax_id {
-            doc.add_u64(f.tax_id, tax_id);
-        }
-        let keywords = [
-            (f.platform, &r.platform),
-            (f.instrument, &r.instrument),
-            (f.library_strategy, &r.library_strategy),
-            (f.library_source, &r.library_source),
-            (f.library_selection, &r.library_selection),
-            (f.library_layout, &r.library_layout),
-        ];
-        for (field, value) in keywords {
-            if let Some(value) = value {
-                doc.add_text(field, value);
-                doc.add_text(f.text, value);
-            }
-        }
-        doc.add_text(f.status, &r.status);
-        doc.add_text(f.access, &r.access);
-        for reader in &r.readers {
-            doc.add_text(f.readers, reader);
-        }
-        let dates = [
-            (f.submitted, &r.submitted),
-            (f.released, &r.released),
-            (f.updated, &r.updated),
-        ];
-        for (field, value) in dates {
-            if let Some(n) = value.as_deref().and_then(date_number) {
-                doc.add_u64(field, n);
-            }
-        }
-        if let Some(n) = r
-            .released
-            .as_deref()
-            .or(r.submitted.as_deref())
-            .and_then(date_number)
-        {
-            doc.add_u64(f.year, n / 10_000);
-        }
-        for linked in &r.linked {
-            doc.add_text(f.linked, linked);
-        }
-        let mut tags = HashSet::new();
-        let mut text = String::new();
-        for (tag, value) in &r.attributes {
-            let tag = normalize_tag(tag);
-            // `tag:value` for the attribute field, whose tokenizer prefixes each word with the tag.
-            text.clear();
-            text.push_str(&tag);
-            text.push(':');
-            text.push_str(value);
-            doc.add_text(f.attr, &text);
-            // The tag's words then the value's, one phrase, in the text.
-            text.clear();
-            text.extend(tag.chars().map(|c| if c == '_' { ' ' } else { c }));
-            text.push(' ');
-            text.push_str(value);
-            doc.add_text(f.text, &text);
-            if tags.insert(tag.clone()) {
-                doc.add_text(f.attr_tag, &tag);
-            }
-        }
-        doc.add_text(f.source_json, serde_json::to_string(r)?);
-        Ok(doc)
     }
 }
 

@@ -11,6 +11,7 @@
 //! follows it. This crate knows tantivy and nothing about SQL, HTTP or async runtimes.
 
 mod collect;
+mod doc;
 mod fields;
 mod index;
 mod query;
