@@ -173,7 +173,20 @@ impl StemWords {
             // Character by character, as tantivy's `LowerCaser` does (no final-sigma rule).
             self.lower.extend(word.chars().flat_map(char::to_lowercase));
         }
-        // Words with digits are mostly identifiers, seen once: stemmed, not remembered.
+        // The English stemmer only ever changes a word's last letters: a word ending in a digit
+        // (`t0`, `326`, `tb602691`) is its own stem.
+        if digits && self.lower.as_bytes().last().is_some_and(u8::is_ascii_digit) {
+            let token = next_token(&mut self.tokens, &mut self.len);
+            token.text.clear();
+            token.text.push_str(prefix);
+            token.text.push_str(&self.lower);
+            token.offset_from = from;
+            token.offset_to = to;
+            token.position = position;
+            token.position_length = 1;
+            return;
+        }
+        // Other words with digits are mostly identifiers, seen once: stemmed, not remembered.
         let remember = !digits;
         let stem = match self.stems.get(self.lower.as_str()) {
             Some(stem) => stem.as_str(),
@@ -374,6 +387,37 @@ mod tests {
         let first = texts(twice.clone(), text);
         let _ = twice.token_stream(text);
         assert_eq!(texts(twice, text), first);
+    }
+
+    #[test]
+    fn words_ending_in_a_digit_are_their_own_stems() {
+        // Endings the English stemmer rewrites, each followed by a digit, and numbers.
+        let endings = [
+            "s", "sses", "ies", "ied", "us", "ss", "eed", "eedly", "ed", "edly", "ing", "ingly",
+            "y", "ational", "tional", "enci", "anci", "abli", "entli", "izer", "ization", "ation",
+            "ator", "alism", "aliti", "alli", "fulness", "ousli", "ousness", "iveness", "iviti",
+            "biliti", "bli", "logi", "fulli", "lessli", "li", "alize", "icate", "iciti", "ical",
+            "ful", "ness", "ative", "al", "ance", "ence", "er", "ic", "able", "ible", "ant",
+            "ement", "ment", "ent", "ism", "ate", "iti", "ous", "ive", "ize", "ion", "e", "l",
+        ];
+        let mut text = String::new();
+        for (i, ending) in endings.iter().enumerate() {
+            for stem in ["", "x", "Run", "generat", "HOPP", "sky"] {
+                text.push_str(&format!("{stem}{ending}{} ", i % 10));
+                text.push_str(&format!("{stem}{ending}{i}0 "));
+            }
+        }
+        text.push_str("0 7 42 2021 16 326 602691 ");
+        let stock = TokenizerManager::default().get("en_stem").unwrap();
+        let words = texts(stock, &text);
+        // The stock stemmer left every one as it was, and so does this tokenizer, without it.
+        let lower: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
+        let stock_words: Vec<String> = words.into_iter().map(|(w, _)| w).collect();
+        assert_eq!(stock_words, lower);
+        assert_eq!(
+            texts(TextAnalyzer::from(StemWords::new()), &text),
+            texts(TokenizerManager::default().get("en_stem").unwrap(), &text)
+        );
     }
 
     #[test]
