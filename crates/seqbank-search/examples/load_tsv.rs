@@ -6,16 +6,39 @@
 #![allow(clippy::unwrap_used)]
 
 use std::{
-    collections::BTreeMap,
     io::{BufRead, BufReader},
     time::Instant,
 };
 
 use seqbank_search::{Record, SearchIndex};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 
 // The allocator of the `seqbank` binary, so the figures are the server's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// A JSON object's members as tag and value, in the order written.
+struct Pairs(Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for Pairs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> Visitor<'de> for Members {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(8));
+                while let Some(pair) = map.next_entry()? {
+                    pairs.push(pair);
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
+}
 
 fn unescape(field: &str) -> Option<String> {
     if field == "\\N" {
@@ -44,13 +67,18 @@ fn main() {
     });
     let mut writer = index.writer(budget).unwrap();
     let start = Instant::now();
-    let input = BufReader::with_capacity(1 << 20, std::fs::File::open(tsv).unwrap());
+    let mut input = BufReader::with_capacity(1 << 20, std::fs::File::open(tsv).unwrap());
     let mut n = 0u64;
-    for line in input.lines() {
-        let line = line.unwrap();
-        let cols: Vec<&str> = line.split('\t').collect();
-        let attrs: BTreeMap<String, String> =
-            serde_json::from_str(&unescape(cols[9]).unwrap()).unwrap();
+    let mut line = String::new();
+    while input.read_line(&mut line).unwrap() > 0 {
+        let mut cols = [""; 12];
+        let mut count = 0;
+        for (col, field) in cols.iter_mut().zip(line.trim_end_matches('\n').split('\t')) {
+            *col = field;
+            count += 1;
+        }
+        assert!(count == cols.len(), "line {}: {count} columns", n + 1);
+        let Pairs(attributes) = serde_json::from_str(&unescape(cols[9]).unwrap()).unwrap();
         let record = Record {
             key: cols[0].to_owned(),
             readers: Vec::new(),
@@ -61,7 +89,7 @@ fn main() {
             description: unescape(cols[11]),
             organism: unescape(cols[2]),
             tax_id: cols[3].parse().ok(),
-            attributes: attrs.into_iter().collect(),
+            attributes,
             status: "public".into(),
             access: "public".into(),
             submitted: unescape(cols[6]),
@@ -70,6 +98,7 @@ fn main() {
             ..Record::default()
         };
         writer.add(&record).unwrap();
+        line.clear();
         n += 1;
         if n.is_multiple_of(1_000_000) {
             eprintln!(

@@ -12,7 +12,9 @@ use tantivy::schema::{
     document::{ReferenceValue, ReferenceValueLeaf, Value},
 };
 
-use crate::{Record, Result, fields::normalize_tag, index::Fields, record::date_number};
+#[cfg(doc)]
+use crate::fields::normalize_tag;
+use crate::{Record, Result, index::Fields, record::date_number};
 
 /// The values of one record, in the order tantivy is given them.
 pub(crate) struct RecordDoc {
@@ -49,6 +51,12 @@ impl Builder {
         part
     }
 
+    /// Adds the text from `start` to the end of `texts`.
+    fn span(&mut self, field: Field, start: usize) {
+        let part = Part::Text(start as u32, self.texts.len() as u32);
+        self.values.push((field, part));
+    }
+
     fn number(&mut self, field: Field, n: u64) {
         self.values.push((field, Part::Number(n)));
     }
@@ -57,8 +65,34 @@ impl Builder {
 impl RecordDoc {
     /// The document of `r`; `keyed` when its key is indexed (see [`Record::key`]).
     pub(crate) fn new(f: &Fields, r: &Record, keyed: bool) -> Result<Self> {
+        // Every text of the record, the attributes' twice: nothing grows.
+        let own = [&r.key, &r.kind, &r.source, &r.title, &r.status, &r.access];
+        let optional = [
+            &r.accession,
+            &r.description,
+            &r.organism,
+            &r.platform,
+            &r.instrument,
+            &r.library_strategy,
+            &r.library_source,
+            &r.library_selection,
+            &r.library_layout,
+        ];
+        let lists = r.readers.iter().chain(&r.linked);
+        let attributes = r
+            .attributes
+            .iter()
+            .map(|(t, v)| 2 * (t.len() + v.len() + 1));
+        let size = own.iter().map(|t| t.len()).sum::<usize>()
+            + optional
+                .iter()
+                .flat_map(|t| t.as_deref())
+                .map(str::len)
+                .sum::<usize>()
+            + lists.map(String::len).sum::<usize>()
+            + attributes.sum::<usize>();
         let mut b = Builder {
-            texts: String::with_capacity(1024),
+            texts: String::with_capacity(size),
             values: Vec::with_capacity(32 + 3 * r.attributes.len()),
         };
         if keyed {
@@ -125,25 +159,30 @@ impl RecordDoc {
         for linked in &r.linked {
             b.text(f.linked, linked);
         }
-        let mut tags: Vec<String> = Vec::with_capacity(r.attributes.len());
-        let mut text = String::new();
+        // Tags already given to `attr_tag`, as spans of `texts`.
+        let mut tags: Vec<(usize, usize)> = Vec::with_capacity(r.attributes.len());
         for (tag, value) in &r.attributes {
-            let tag = normalize_tag(tag);
             // `tag:value` for the attribute field, whose tokenizer prefixes each word with the tag.
-            text.clear();
-            text.push_str(&tag);
-            text.push(':');
-            text.push_str(value);
-            b.text(f.attr, &text);
+            let start = b.texts.len();
+            push_tag(&mut b.texts, tag, '_');
+            let tag_end = b.texts.len();
+            b.texts.push(':');
+            b.texts.push_str(value);
+            b.span(f.attr, start);
             // The tag's words then the value's, one phrase, in the text.
-            text.clear();
-            text.extend(tag.chars().map(|c| if c == '_' { ' ' } else { c }));
-            text.push(' ');
-            text.push_str(value);
-            b.text(f.text, &text);
-            if !tags.contains(&tag) {
-                b.text(f.attr_tag, &tag);
-                tags.push(tag);
+            let phrase = b.texts.len();
+            push_tag(&mut b.texts, tag, ' ');
+            b.texts.push(' ');
+            b.texts.push_str(value);
+            b.span(f.text, phrase);
+            let texts = &b.texts;
+            if !tags
+                .iter()
+                .any(|&(a, z)| texts[a..z] == texts[start..tag_end])
+            {
+                tags.push((start, tag_end));
+                b.values
+                    .push((f.attr_tag, Part::Text(start as u32, tag_end as u32)));
             }
         }
         b.values.push((f.source_json, Part::Json));
@@ -210,5 +249,80 @@ impl Document for RecordDoc {
             doc: self,
             next: self.values.iter(),
         }
+    }
+}
+
+/// Appends `tag` as [`normalize_tag`] makes it, with `between` for its underscores.
+fn push_tag(out: &mut String, tag: &str, between: char) {
+    for c in tag.trim().chars() {
+        out.push(if c.is_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            between
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::schema::{Document, Value};
+
+    use super::RecordDoc;
+    use crate::{Record, fields::normalize_tag, index::schema};
+
+    #[test]
+    fn attributes_come_out_as_tag_value_texts_phrases_and_tags() {
+        let (schema, fields) = schema();
+        let record = Record {
+            key: "seqbank:1".into(),
+            kind: "sample".into(),
+            source: "seqbank".into(),
+            title: "Liver".into(),
+            attributes: vec![
+                ("Tissue".into(), "liver lobe".into()),
+                (" host-disease state ".into(), "NASH".into()),
+                ("Größe".into(), "12 cm".into()),
+                ("tissue".into(), "portal vein".into()),
+            ],
+            ..Record::default()
+        };
+        let doc = RecordDoc::new(&fields, &record, true).unwrap();
+        let values = |field| -> Vec<String> {
+            doc.iter_fields_and_values()
+                .filter(|(f, _)| *f == field)
+                .map(|(_, v)| v.as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            values(fields.attr),
+            [
+                "tissue:liver lobe",
+                "host_disease_state:NASH",
+                "größe:12 cm",
+                "tissue:portal vein"
+            ]
+        );
+        assert_eq!(
+            values(fields.text),
+            [
+                "Liver",
+                "Liver",
+                "tissue liver lobe",
+                "host disease state NASH",
+                "größe 12 cm",
+                "tissue portal vein"
+            ]
+        );
+        assert_eq!(
+            values(fields.attr_tag),
+            ["tissue", "host_disease_state", "größe"]
+        );
+        for (tag, _) in &record.attributes {
+            assert!(values(fields.attr_tag).contains(&normalize_tag(tag)));
+        }
+        assert_eq!(values(fields.key), ["seqbank:1"]);
+        let json = values(schema.get_field("_source").unwrap());
+        let stored: serde_json::Value = serde_json::from_str(&json[0]).unwrap();
+        assert_eq!(stored["attributes"]["Größe"], "12 cm");
     }
 }

@@ -283,7 +283,7 @@ const STEM: &str = "en_stem";
 /// `tag:value` attribute texts, each word indexed as `tag:stem`.
 const TAGGED: &str = "tagged_stem";
 
-fn schema() -> (Schema, Fields) {
+pub(crate) fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let keyword = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
