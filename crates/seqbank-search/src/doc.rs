@@ -12,9 +12,7 @@ use tantivy::schema::{
     document::{ReferenceValue, ReferenceValueLeaf, Value},
 };
 
-#[cfg(doc)]
-use crate::fields::normalize_tag;
-use crate::{Record, Result, index::Fields, record::date_number};
+use crate::{Record, Result, fields::push_tag, index::Fields, record::date_number};
 
 /// The values of one record, in the order tantivy is given them.
 pub(crate) struct RecordDoc {
@@ -46,15 +44,14 @@ impl Builder {
     fn text(&mut self, field: Field, text: &str) -> Part {
         let start = self.texts.len();
         self.texts.push_str(text);
+        self.span(field, start)
+    }
+
+    /// Adds the text from `start` to the end of `texts`, returning where it lies.
+    fn span(&mut self, field: Field, start: usize) -> Part {
         let part = Part::Text(start as u32, self.texts.len() as u32);
         self.values.push((field, part));
         part
-    }
-
-    /// Adds the text from `start` to the end of `texts`.
-    fn span(&mut self, field: Field, start: usize) {
-        let part = Part::Text(start as u32, self.texts.len() as u32);
-        self.values.push((field, part));
     }
 
     fn number(&mut self, field: Field, n: u64) {
@@ -63,8 +60,9 @@ impl Builder {
 }
 
 impl RecordDoc {
-    /// The document of `r`; `keyed` when its key is indexed (see [`Record::key`]).
-    pub(crate) fn new(f: &Fields, r: &Record, keyed: bool) -> Result<Self> {
+    /// The document of `r`; its key is indexed unless it is a mirrored record found by its
+    /// accession (see [`Record::key`]).
+    pub(crate) fn new(f: &Fields, r: &Record) -> Result<Self> {
         // Every text of the record, the attributes' twice: nothing grows.
         let own = [&r.key, &r.kind, &r.source, &r.title, &r.status, &r.access];
         let optional = [
@@ -95,7 +93,7 @@ impl RecordDoc {
             texts: String::with_capacity(size),
             values: Vec::with_capacity(32 + 3 * r.attributes.len()),
         };
-        if keyed {
+        if r.mirrored_accession().is_none() {
             b.text(f.key, &r.key);
         }
         b.number(f.uid, xxhash_rust::xxh3::xxh3_64(r.key.as_bytes()));
@@ -109,8 +107,8 @@ impl RecordDoc {
         // The title goes into the text twice, which ranks title words above the rest.
         b.values.push((f.text, title));
         b.values.push((f.text, title));
-        let own = [(f.description, &r.description), (f.organism, &r.organism)];
-        for (field, value) in own {
+        let described = [(f.description, &r.description), (f.organism, &r.organism)];
+        for (field, value) in described {
             if let Some(value) = value {
                 let part = b.text(field, value);
                 b.values.push((f.text, part));
@@ -252,17 +250,6 @@ impl Document for RecordDoc {
     }
 }
 
-/// Appends `tag` as [`normalize_tag`] makes it, with `between` for its underscores.
-fn push_tag(out: &mut String, tag: &str, between: char) {
-    for c in tag.trim().chars() {
-        out.push(if c.is_alphanumeric() {
-            c.to_ascii_lowercase()
-        } else {
-            between
-        });
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use tantivy::schema::{Document, Value};
@@ -286,7 +273,7 @@ mod tests {
             ],
             ..Record::default()
         };
-        let doc = RecordDoc::new(&fields, &record, true).unwrap();
+        let doc = RecordDoc::new(&fields, &record).unwrap();
         let values = |field| -> Vec<String> {
             doc.iter_fields_and_values()
                 .filter(|(f, _)| *f == field)

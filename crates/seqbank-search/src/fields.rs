@@ -210,14 +210,18 @@ pub fn returnable(name: &str) -> bool {
 
 /// Normalizes an attribute tag the way both documents and queries use it.
 pub fn normalize_tag(tag: &str) -> String {
-    tag.trim()
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    let mut out = String::with_capacity(tag.len());
+    push_tag(&mut out, tag, '_');
+    out
+}
+
+/// Appends `tag` as [`normalize_tag`] makes it, with `between` in place of its underscores.
+pub(crate) fn push_tag(out: &mut String, tag: &str, between: char) {
+    for c in tag.trim().chars() {
+        out.push(if c.is_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            between
+        });
+    }
 }

@@ -23,7 +23,7 @@ use crate::{
     doc::RecordDoc,
     fields::{self, FIELDS, FieldType, lookup, normalize_tag},
     query::{Node, Value, parse},
-    record::date_number,
+    record::{LOCAL_SOURCE, date_number},
 };
 
 /// The most hits one page may have.
@@ -1267,38 +1267,19 @@ pub struct Writer {
     payload: Payload,
 }
 
-/// The source of the records this archive holds itself; any other is an archive mirrored.
-const LOCAL_SOURCE: &str = "seqbank";
-
-/// The accession a mirrored record is found by, when it has one (see [`Record::key`]).
-///
-/// Half the distinct terms of a mirror-sized index would otherwise be keys, each seen once:
-/// leaving them out makes bulk indexing about a twentieth faster and the index smaller.
-fn mirrored_accession(record: &Record) -> Option<&str> {
-    (record.source != LOCAL_SOURCE)
-        .then_some(record.accession.as_deref())
-        .flatten()
-}
-
 impl Writer {
     /// Adds a record, replacing any with the same key (a mirrored record: with the same
     /// accession).
     pub fn upsert(&mut self, record: &Record) -> Result<()> {
-        match mirrored_accession(record) {
+        match record.mirrored_accession() {
             Some(accession) => {
                 // This archive's own record with the same accession stays.
-                let term = |field, text: &str| -> Box<dyn Query> {
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(field, text),
-                        IndexRecordOption::Basic,
-                    ))
-                };
                 let query = BooleanQuery::new(vec![
                     (
                         Occur::Must,
-                        term(self.fields.accession, &accession.to_lowercase()),
+                        filter(self.fields.accession, &accession.to_lowercase()),
                     ),
-                    (Occur::MustNot, term(self.fields.source, LOCAL_SOURCE)),
+                    (Occur::MustNot, filter(self.fields.source, LOCAL_SOURCE)),
                 ]);
                 self.writer.delete_query(Box::new(query))?;
             }
@@ -1312,8 +1293,7 @@ impl Writer {
 
     /// Adds a record known not to be in the index yet (bulk loads into an empty index).
     pub fn add(&mut self, record: &Record) -> Result<()> {
-        let keyed = mirrored_accession(record).is_none();
-        let doc = RecordDoc::new(&self.fields, record, keyed)?;
+        let doc = RecordDoc::new(&self.fields, record)?;
         self.writer.add_document(doc)?;
         Ok(())
     }

@@ -2,6 +2,9 @@
 
 use serde::{Serialize, Serializer, ser::SerializeMap};
 
+/// The source of the records this archive holds itself; any other is an archive mirrored.
+pub(crate) const LOCAL_SOURCE: &str = "seqbank";
+
 /// A searchable record. Everything but `key` and `readers` is also returned in results.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Record {
@@ -70,6 +73,17 @@ pub struct Record {
     /// Accessions of related records.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub linked: Vec<String>,
+}
+
+impl Record {
+    /// The accession a mirrored record is found again by, when it has one (see
+    /// [`Record::key`]). Half the distinct terms of a mirror-sized index would otherwise be
+    /// keys, each seen once.
+    pub(crate) fn mirrored_accession(&self) -> Option<&str> {
+        (self.source != LOCAL_SOURCE)
+            .then_some(self.accession.as_deref())
+            .flatten()
+    }
 }
 
 fn as_map<S: Serializer>(pairs: &[(String, String)], serializer: S) -> Result<S::Ok, S::Error> {
