@@ -15,14 +15,13 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-use md5::Digest as _;
 use noodles_sam::{
     self as sam,
     alignment::record::Flags,
     header::record::value::map::{header::tag as hd_tag, reference_sequence::tag as sq_tag},
 };
 
-use crate::{Code, Config, Format, QualityEncoding, ReadStats, report::Findings};
+use crate::{Code, Config, Format, QualityEncoding, ReadStats, md5::Md5Hasher, report::Findings};
 
 /// Validates the decompressed bytes of a SAM or BAM file, or the raw bytes of a CRAM file.
 pub(crate) fn validate<R: Read>(
@@ -589,15 +588,11 @@ fn index_fasta(path: &Path, by_md5: &mut HashMap<String, (PathBuf, Vec<u8>)>) ->
     let mut reader = noodles_fasta::io::Reader::new(BufReader::new(File::open(path)?));
     for result in reader.records() {
         let record = result?;
-        let mut hasher = md5::Md5::new();
+        let mut hasher = Md5Hasher::new();
         for chunk in record.sequence().as_ref().chunks(1 << 16) {
-            hasher.update(chunk.to_ascii_uppercase());
+            hasher.update(&chunk.to_ascii_uppercase());
         }
-        let md5: String = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let md5 = hasher.finalize().to_string();
         by_md5
             .entry(md5)
             .or_insert_with(|| (path.to_owned(), record.name().to_vec()));

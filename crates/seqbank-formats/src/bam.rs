@@ -6,5 +6,5 @@ use crate::{Config, Format, Report};
 
 /// Validates a BAM file, whatever its name says.
 pub fn validate<R: Read + Send>(reader: R, config: &Config) -> io::Result<Report> {
-    crate::validate_as(reader, config, Some(Format::Bam), None, 1)
+    crate::validate_as(reader, config, Some(Format::Bam), None, 1, None)
 }

@@ -201,7 +201,7 @@ mod tests {
     }
 
     fn decode(bytes: &[u8]) -> (Vec<u8>, Vec<String>) {
-        let (out, _) = with_input(bytes, false, None, |input| {
+        let (out, _) = with_input(bytes, false, None, None, |input| {
             let compression = detect(input.fill_buf().expect("in memory"));
             let mut decoder = Decoder::new(input, compression);
             let mut out = Vec::new();

@@ -42,7 +42,7 @@ use crate::{
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn validate<R: Read + Send>(reader: R, config: &Config) -> io::Result<Report> {
-    crate::validate_as(reader, config, Some(Format::Fastq), None, 1)
+    crate::validate_as(reader, config, Some(Format::Fastq), None, 1, None)
 }
 
 const BUFFER_SIZE: usize = 1 << 20;

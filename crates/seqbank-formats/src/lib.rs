@@ -34,6 +34,7 @@ mod compression;
 pub mod cram;
 pub mod fastq;
 pub mod json;
+pub mod md5;
 mod pipe;
 mod report;
 mod run;
@@ -124,20 +125,21 @@ impl Default for Config {
 /// If [`Report::needs_second_pass`] is then true, call [`Report::confirm_duplicates`] with a
 /// fresh reader over the same bytes to turn suspected duplicate read names into findings.
 pub fn validate<R: Read + Send>(reader: R, config: &Config) -> io::Result<Report> {
-    validate_as(reader, config, config.format, None, 1)
+    validate_as(reader, config, config.format, None, 1, None)
 }
 
 /// Bytes of decompressed data looked at to tell the format.
 const SNIFF_LEN: usize = 1 << 12;
 
 /// Validates one file; `alongside` is how many files (this one included) are validated at the
-/// same time.
+/// same time, and `md5_lane` the file's place in their shared MD5 thread, if they have one.
 pub(crate) fn validate_as<R: Read + Send>(
     reader: R,
     config: &Config,
     forced: Option<Format>,
     pair: Option<PairSink>,
     alongside: usize,
+    md5_lane: Option<source::Md5Lane>,
 ) -> io::Result<Report> {
     // With a core to spare, a compressed file is inflated on a thread of its own (see `pipe`).
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
@@ -145,6 +147,7 @@ pub(crate) fn validate_as<R: Read + Send>(
     let (result, digests) = source::with_input(
         reader,
         config.checksums,
+        md5_lane,
         config.progress.as_deref(),
         |input| validate_input(input, config, forced, pair, apart),
     )?;
@@ -346,7 +349,7 @@ impl Report {
         if candidates.is_empty() {
             return Ok(());
         }
-        let (findings, _) = source::with_input(reader, false, None, |input| {
+        let (findings, _) = source::with_input(reader, false, None, None, |input| {
             let head = input.fill_buf()?;
             let compression = compression::detect(head);
             fastq::confirm(Decoder::new(input, compression), &[], &candidates, config)

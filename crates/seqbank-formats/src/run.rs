@@ -13,6 +13,7 @@ use crate::{
     Code, Config, Format, Report,
     fastq::{NameChunk, PAIR_CHUNK, PairSink},
     report::Findings,
+    source::SharedMd5,
 };
 
 /// The most files one spot's reads may be split into (R1, R2, I1, I2: the 10x layouts).
@@ -94,12 +95,22 @@ pub fn validate_run<R: Read + Send>(
 
     let pairing = files.len() > 1;
     let alongside = files.len();
-    let validate =
-        |reader, sink| crate::validate_as(reader, config, config.format, sink, alongside);
+    let validate = |reader, sink, md5_lane| {
+        crate::validate_as(reader, config, config.format, sink, alongside, md5_lane)
+    };
     let (reports, divergence) = thread::scope(|scope| {
+        // The files share one MD5 thread, which hashes two of them at a time.
+        let mut md5_lanes = Vec::new();
+        if pairing && config.checksums {
+            let (shared, lanes) = SharedMd5::new(files.len());
+            scope.spawn(move || shared.run());
+            md5_lanes = lanes;
+        }
+        let mut md5_lanes = md5_lanes.into_iter();
         let mut receivers = Vec::new();
         let mut handles = Vec::new();
         for (_, reader) in files {
+            let md5_lane = md5_lanes.next();
             let sink = if pairing {
                 let (tx, rx) = sync_channel(4);
                 receivers.push(rx);
@@ -107,7 +118,7 @@ pub fn validate_run<R: Read + Send>(
             } else {
                 None
             };
-            handles.push(scope.spawn(move || validate(reader, sink)));
+            handles.push(scope.spawn(move || validate(reader, sink, md5_lane)));
         }
         let divergence = compare(receivers);
         let reports: io::Result<Vec<Report>> = handles

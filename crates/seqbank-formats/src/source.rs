@@ -3,9 +3,11 @@
 //! Checksums are computed over the bytes exactly as given, in the same single pass as
 //! validation, but never on the thread that inflates and parses: MD5 is a serial chain that
 //! would otherwise halve the parse rate. The reader thread hands each chunk (shared, not copied)
-//! to an MD5 thread, a SHA-256 thread and the consumer.
+//! to an MD5 thread, a SHA-256 thread and the consumer. The files of a run share one MD5
+//! thread ([`SharedMd5`]), which hashes two files' bytes in one pass.
 
 use std::{
+    collections::VecDeque,
     io::{self, BufRead, Read},
     sync::{
         Arc,
@@ -15,8 +17,9 @@ use std::{
     thread,
 };
 
-use md5::Digest as _;
 use seqbank_core::{Md5, Sha256};
+
+use crate::md5::Md5Hasher;
 
 const CHUNK_SIZE: usize = 1 << 20;
 const CHANNEL_DEPTH: usize = 4;
@@ -114,10 +117,12 @@ impl BufRead for Input {
 
 /// Runs `consume` over the bytes of `reader` while other threads checksum them.
 ///
-/// The whole stream is always read and hashed, even when `consume` stops early.
+/// The MD5 is computed on a thread of its own, or by a run's shared MD5 thread when `md5_lane`
+/// is given. The whole stream is always read and hashed, even when `consume` stops early.
 pub(crate) fn with_input<R, T>(
     reader: R,
     checksums: bool,
+    md5_lane: Option<Md5Lane>,
     progress: Option<&Progress>,
     consume: impl FnOnce(&mut Input) -> T,
 ) -> io::Result<(T, Digests)>
@@ -129,16 +134,22 @@ where
         let mut hash_txs = Vec::new();
         let mut md5_thread = None;
         let mut sha256_thread = None;
+        let mut shared = None;
         if checksums {
-            let (tx, rx) = sync_channel::<Chunk>(CHANNEL_DEPTH);
-            hash_txs.push(tx);
-            md5_thread = Some(scope.spawn(move || {
-                let mut hasher = md5::Md5::new();
-                for chunk in rx {
-                    hasher.update(&chunk[..]);
+            match md5_lane {
+                Some(lane) => shared = Some(lane),
+                None => {
+                    let (tx, rx) = sync_channel::<Chunk>(CHANNEL_DEPTH);
+                    hash_txs.push(tx);
+                    md5_thread = Some(scope.spawn(move || {
+                        let mut hasher = Md5Hasher::new();
+                        for chunk in rx {
+                            hasher.update(&chunk[..]);
+                        }
+                        hasher.finalize()
+                    }));
                 }
-                Md5::from_bytes(hasher.finalize().into())
-            }));
+            }
             let (tx, rx) = sync_channel::<Chunk>(CHANNEL_DEPTH);
             hash_txs.push(tx);
             sha256_thread = Some(scope.spawn(move || {
@@ -150,7 +161,12 @@ where
                 Sha256::from_bytes(hasher.finalize().into())
             }));
         }
-        let reader_thread = scope.spawn(move || read_chunks(reader, input_tx, hash_txs, progress));
+        let (lane_sender, lane_digest) = match shared {
+            Some(Md5Lane { sender, digest }) => (Some(sender), Some(digest)),
+            None => (None, None),
+        };
+        let reader_thread = scope
+            .spawn(move || read_chunks(reader, input_tx, hash_txs, lane_sender.as_ref(), progress));
 
         let mut input = Input {
             chunks: Some(input_rx),
@@ -164,12 +180,19 @@ where
         let (size, tail) = reader_thread
             .join()
             .map_err(|_| io::Error::other("reader thread panicked"))??;
-        let md5 = md5_thread
-            .map(|t| {
-                t.join()
-                    .map_err(|_| io::Error::other("md5 thread panicked"))
-            })
-            .transpose()?;
+        let md5 = match (md5_thread, lane_digest) {
+            (Some(thread), _) => Some(
+                thread
+                    .join()
+                    .map_err(|_| io::Error::other("md5 thread panicked"))?,
+            ),
+            (None, Some(digest)) => Some(
+                digest
+                    .recv()
+                    .map_err(|_| io::Error::other("the shared md5 thread stopped"))?,
+            ),
+            (None, None) => None,
+        };
         let sha256 = sha256_thread
             .map(|t| {
                 t.join()
@@ -228,6 +251,7 @@ fn read_chunks<R: Read>(
     mut reader: R,
     input_tx: SyncSender<Chunk>,
     hash_txs: Vec<SyncSender<Chunk>>,
+    md5_lane: Option<&LaneSender>,
     progress: Option<&Progress>,
 ) -> io::Result<(u64, Vec<u8>)> {
     let mut input_tx = Some(input_tx);
@@ -262,11 +286,180 @@ fn read_chunks<R: Read>(
             tx.send(Arc::clone(&chunk))
                 .map_err(|_| io::Error::other("checksum thread stopped"))?;
         }
+        if let Some(lane) = md5_lane {
+            lane.tx
+                .send(LaneMessage::Bytes(lane.lane, Arc::clone(&chunk)))
+                .map_err(|_| io::Error::other("the shared md5 thread stopped"))?;
+        }
         // The consumer may stop early (e.g. unknown format); keep reading for the checksums.
         if let Some(tx) = &input_tx
             && tx.send(chunk).is_err()
         {
             input_tx = None;
+        }
+    }
+}
+
+/// A file's place in a run's shared MD5 thread.
+pub(crate) struct Md5Lane {
+    sender: LaneSender,
+    digest: Receiver<Md5>,
+}
+
+enum LaneMessage {
+    Bytes(usize, Chunk),
+    End(usize),
+}
+
+/// The sending end of a lane; the lane ends when it is dropped, however reading ended (or if
+/// it never started).
+struct LaneSender {
+    lane: usize,
+    tx: SyncSender<LaneMessage>,
+}
+
+impl Drop for LaneSender {
+    fn drop(&mut self) {
+        let _ = self.tx.send(LaneMessage::End(self.lane));
+    }
+}
+
+/// One MD5 thread for all the files of a run: whenever two files have bytes waiting, it
+/// hashes them together, in the time one file takes alone (see [`crate::md5`]).
+///
+/// A file whose bytes wait for a partner is hashed alone once it is [`Self::HOLD`] chunks
+/// ahead, or when no other file can send more, so no reader ever waits on another file.
+pub(crate) struct SharedMd5 {
+    rx: Receiver<LaneMessage>,
+    digests: Vec<SyncSender<Md5>>,
+}
+
+struct Lane {
+    hasher: Md5Hasher,
+    queue: VecDeque<Chunk>,
+    /// Bytes of the front chunk already hashed.
+    pos: usize,
+    ended: bool,
+    finished: bool,
+}
+
+impl Lane {
+    /// The bytes of the front chunk not hashed yet, and the hasher.
+    fn split(&mut self) -> (&[u8], &mut Md5Hasher) {
+        let waiting = self
+            .queue
+            .front()
+            .map_or(&[][..], |chunk| &chunk[self.pos..]);
+        (waiting, &mut self.hasher)
+    }
+
+    fn hash_alone(&mut self) {
+        let (waiting, hasher) = self.split();
+        let n = waiting.len();
+        hasher.update(waiting);
+        self.advance(n);
+    }
+
+    fn hash_together(a: &mut Self, b: &mut Self) {
+        let (a_waiting, a_hasher) = a.split();
+        let (b_waiting, b_hasher) = b.split();
+        let n = a_waiting.len().min(b_waiting.len());
+        Md5Hasher::update_two(a_hasher, &a_waiting[..n], b_hasher, &b_waiting[..n]);
+        a.advance(n);
+        b.advance(n);
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.pos += n;
+        if self
+            .queue
+            .front()
+            .is_some_and(|chunk| self.pos == chunk.len())
+        {
+            self.queue.pop_front();
+            self.pos = 0;
+        }
+    }
+}
+
+impl SharedMd5 {
+    /// Chunks a file may have waiting for a partner before it is hashed alone.
+    const HOLD: usize = 2;
+
+    /// The thread's state and one lane per file.
+    pub(crate) fn new(files: usize) -> (Self, Vec<Md5Lane>) {
+        let (tx, rx) = sync_channel(CHANNEL_DEPTH * files);
+        let mut digests = Vec::new();
+        let lanes = (0..files)
+            .map(|lane| {
+                let (digest_tx, digest) = sync_channel(1);
+                digests.push(digest_tx);
+                Md5Lane {
+                    sender: LaneSender {
+                        lane,
+                        tx: tx.clone(),
+                    },
+                    digest,
+                }
+            })
+            .collect();
+        (Self { rx, digests }, lanes)
+    }
+
+    /// Hashes until every lane has ended, sending each lane's digest as it finishes.
+    pub(crate) fn run(self) {
+        let mut lanes: Vec<Lane> = self
+            .digests
+            .iter()
+            .map(|_| Lane {
+                hasher: Md5Hasher::new(),
+                queue: VecDeque::new(),
+                pos: 0,
+                ended: false,
+                finished: false,
+            })
+            .collect();
+        let accept = |lanes: &mut Vec<Lane>, message| match message {
+            LaneMessage::Bytes(lane, chunk) => lanes[lane].queue.push_back(chunk),
+            LaneMessage::End(lane) => lanes[lane].ended = true,
+        };
+        loop {
+            while let Ok(message) = self.rx.try_recv() {
+                accept(&mut lanes, message);
+            }
+            let mut ready = (0..lanes.len()).filter(|&i| !lanes[i].queue.is_empty());
+            match (ready.next(), ready.next()) {
+                (Some(i), Some(j)) => {
+                    let (first, second) = lanes.split_at_mut(j);
+                    Lane::hash_together(&mut first[i], &mut second[0]);
+                    continue;
+                }
+                (Some(i), None) => {
+                    let partner_may_come = (0..lanes.len()).any(|k| k != i && !lanes[k].ended);
+                    let lane = &mut lanes[i];
+                    if !partner_may_come || lane.ended || lane.queue.len() >= Self::HOLD {
+                        lane.hash_alone();
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            for (lane, digest) in lanes.iter_mut().zip(&self.digests) {
+                if lane.ended && lane.queue.is_empty() && !lane.finished {
+                    lane.finished = true;
+                    let hasher = std::mem::take(&mut lane.hasher);
+                    // The file's validation may have failed and stopped listening.
+                    let _ = digest.send(hasher.finalize());
+                }
+            }
+            if lanes.iter().all(|lane| lane.finished) {
+                return;
+            }
+            match self.rx.recv() {
+                Ok(message) => accept(&mut lanes, message),
+                // Every lane's sender is gone; each sent its end before going.
+                Err(_) => lanes.iter_mut().for_each(|lane| lane.ended = true),
+            }
         }
     }
 }
@@ -281,7 +474,7 @@ mod tests {
         let len = (2 * Pool::SIZE * CHUNK_SIZE + 12_345) as u32;
         let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
         let progress = Progress::default();
-        let (copy, digests) = with_input(&data[..], true, Some(&progress), |input| {
+        let (copy, digests) = with_input(&data[..], true, None, Some(&progress), |input| {
             let mut copy = Vec::new();
             input.read_to_end(&mut copy).map(|_| copy)
         })?;
@@ -289,7 +482,7 @@ mod tests {
         assert_eq!(digests.size, data.len() as u64);
         assert_eq!(progress.bytes(), data.len() as u64);
         assert_eq!(digests.tail, data[data.len() - TAIL_LEN..]);
-        let md5 = md5::Md5::digest(&data);
+        let md5 = <md5::Md5 as md5::Digest>::digest(&data);
         assert_eq!(digests.md5.map(|m| *m.as_bytes()), Some(md5.into()));
         Ok(())
     }
@@ -297,9 +490,9 @@ mod tests {
     #[test]
     fn hashes_everything_even_when_the_consumer_stops_early() -> io::Result<()> {
         let data = vec![7u8; 5 * CHUNK_SIZE + 3];
-        let ((), digests) = with_input(&data[..], true, None, |_input| ())?;
+        let ((), digests) = with_input(&data[..], true, None, None, |_input| ())?;
         assert_eq!(digests.size, data.len() as u64);
-        let md5 = md5::Md5::digest(&data);
+        let md5 = <md5::Md5 as md5::Digest>::digest(&data);
         assert_eq!(digests.md5.map(|m| *m.as_bytes()), Some(md5.into()));
         Ok(())
     }
@@ -312,7 +505,7 @@ mod tests {
                 Err(io::Error::other("disk on fire"))
             }
         }
-        let result = with_input(Failing, true, None, |input| {
+        let result = with_input(Failing, true, None, None, |input| {
             input.fill_buf().map(<[u8]>::len)
         });
         assert!(result.is_err());

@@ -79,6 +79,39 @@ fn pairs_that_diverge_late_are_reported_at_the_first_divergence() -> std::io::Re
     Ok(())
 }
 
+/// The files of a run share one MD5 thread, which hashes two of them at a time: each file
+/// still gets its own digests, whatever the sizes, however far one file runs ahead of the
+/// others and when one has no bytes at all.
+#[test]
+fn each_file_of_a_run_gets_its_own_checksums() -> std::io::Result<()> {
+    use md5::Digest as _;
+    let mut files = vec![Vec::new(); 4];
+    for i in 1..=60_000u64 {
+        record(&mut files[0], i, 1, b"FFFF:FF#FF");
+        record(&mut files[1], i, 2, b"FFFF:FF#FF");
+        // Junk between records makes the second file over three times as long as the first
+        // (only the checksums matter here).
+        files[1].extend_from_slice(&[b'A'; 150]);
+        if i <= 5_000 {
+            record(&mut files[2], i, 3, b"FFFF:FF#FF");
+        }
+    }
+    let inputs = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (format!("file{i}"), &f[..]))
+        .collect();
+    let report = validate_run(inputs, &Config::default())?;
+    for (file, report) in files.iter().zip(report.files()) {
+        let md5: [u8; 16] = md5::Md5::digest(file).into();
+        let sha256: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(file).into();
+        assert_eq!(report.md5().map(|m| *m.as_bytes()), Some(md5));
+        assert_eq!(report.sha256().map(|s| *s.as_bytes()), Some(sha256));
+        assert_eq!(report.size(), file.len() as u64);
+    }
+    Ok(())
+}
+
 /// Duplicate detection spills fingerprints to disk beyond its memory budget and still finds
 /// the one repeated name, exactly.
 #[test]
