@@ -847,13 +847,12 @@ impl Service {
         key: &str,
         progress: Arc<(AtomicU64, AtomicU64)>,
     ) -> Result<(u64, String, String)> {
-        use md5::Digest as _;
         let mut stream = match self.storage.get(key, None).await {
             Ok(s) => s,
             Err(seqbank_storage::Error::NotFound(_)) => return Err(Error::NotFound("file")),
             Err(e) => return Err(e.into()),
         };
-        let mut md5 = md5::Md5::new();
+        let mut md5 = seqbank_formats::md5::Md5Hasher::new();
         let mut sha = <sha2::Sha256 as sha2::Digest>::new();
         let mut size = 0u64;
         while let Some(chunk) = stream.next().await {
@@ -866,7 +865,7 @@ impl Service {
         let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
         Ok((
             size,
-            hex(&md5.finalize()),
+            md5.finalize().to_string(),
             hex(&sha2::Digest::finalize(sha)),
         ))
     }
