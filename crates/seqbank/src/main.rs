@@ -3,17 +3,13 @@
 //! This binary is the composition root: it parses the command line, builds what the command
 //! needs from the library crates and prints the result.
 
+mod allocator;
 mod commands;
 mod config;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-// Parsing dumps and indexing make many small allocations; mimalloc serves them faster than the
-// system allocator (see benchsuite/README.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// seqbank: receive, validate, curate, archive, search and share sequencing data.
 #[derive(Debug, Parser)]

@@ -80,6 +80,7 @@ fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     if args.check {
         return check(source, &args.files);
     }
+    crate::allocator::keep_freed_memory();
     let config = Config::load(&args.sources)?;
     super::serve::runtime()?.block_on(async {
         let service = super::serve::open(&config).await?;

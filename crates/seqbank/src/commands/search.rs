@@ -226,6 +226,7 @@ pub(crate) struct ReindexArgs {
 
 /// Rebuilds the search index from the metastore.
 pub(crate) fn reindex(args: ReindexArgs) -> anyhow::Result<ExitCode> {
+    crate::allocator::keep_freed_memory();
     let config = Config::load(&args.sources)?;
     let dir = config.index_dir();
     if dir.join("meta.json").exists() && SearchIndex::open(&dir).is_err() {
