@@ -29,6 +29,7 @@
 
 mod alignment;
 pub mod bam;
+mod blocks;
 mod code;
 mod compression;
 pub mod cram;
@@ -40,6 +41,7 @@ mod report;
 mod run;
 pub mod sam;
 mod scan;
+pub mod sha256;
 mod source;
 
 use std::{
@@ -132,14 +134,14 @@ pub fn validate<R: Read + Send>(reader: R, config: &Config) -> io::Result<Report
 const SNIFF_LEN: usize = 1 << 12;
 
 /// Validates one file; `alongside` is how many files (this one included) are validated at the
-/// same time, and `md5_lane` the file's place in their shared MD5 thread, if they have one.
+/// same time, and `lane` the file's place in their shared checksum thread, if they have one.
 pub(crate) fn validate_as<R: Read + Send>(
     reader: R,
     config: &Config,
     forced: Option<Format>,
     pair: Option<PairSink>,
     alongside: usize,
-    md5_lane: Option<source::Md5Lane>,
+    lane: Option<source::ChecksumLane>,
 ) -> io::Result<Report> {
     // With a core to spare, a compressed file is inflated on a thread of its own (see `pipe`).
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
@@ -147,7 +149,7 @@ pub(crate) fn validate_as<R: Read + Send>(
     let (result, digests) = source::with_input(
         reader,
         config.checksums,
-        md5_lane,
+        lane,
         config.progress.as_deref(),
         |input| validate_input(input, config, forced, pair, apart),
     )?;

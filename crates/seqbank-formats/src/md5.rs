@@ -8,10 +8,12 @@
 //! computes MD5's bit functions in one, and it rotates in one); elsewhere a portable version
 //! hashes one stream at a time.
 //!
-//! On the benchmark machine (`examples/md5.rs` on a 234 MB file): one stream 656 MB/s, against
+//! On the benchmark machine (`examples/checksums.rs` on a 234 MB file): one stream 656 MB/s, against
 //! 623 MB/s for the `md-5` crate's assembler; two streams together 1,339 MB/s.
 
 use seqbank_core::Md5;
+
+use crate::blocks::{Block, Blocks, Compress};
 
 /// The sines of RFC 1321 §3.4: `K[i]` is the integer part of `abs(sin(i + 1)) * 2^32`.
 const K: [u32; 64] = [
@@ -26,8 +28,6 @@ const K: [u32; 64] = [
 ];
 
 const INITIAL: [u32; 4] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
-
-type Block = [u8; 64];
 
 /// The message word step `i` adds (RFC 1321 §3.4, rounds 1 to 4).
 const fn word(i: usize) -> usize {
@@ -82,13 +82,7 @@ macro_rules! all_steps {
 /// assert_eq!(hasher.finalize().to_string(), "900150983cd24fb0d6963f7d28e17f72");
 /// ```
 #[derive(Clone, Debug)]
-pub struct Md5Hasher {
-    state: [u32; 4],
-    /// The start of a block not yet complete.
-    pending: [u8; 64],
-    pending_len: usize,
-    length: u64,
-}
+pub struct Md5Hasher(Blocks<Md5Blocks>);
 
 impl Default for Md5Hasher {
     fn default() -> Self {
@@ -99,21 +93,12 @@ impl Default for Md5Hasher {
 impl Md5Hasher {
     /// A computation over no bytes yet.
     pub fn new() -> Self {
-        Self {
-            state: INITIAL,
-            pending: [0; 64],
-            pending_len: 0,
-            length: 0,
-        }
+        Self(Blocks::new(INITIAL))
     }
 
     /// Adds `bytes` to the hashed stream.
     pub fn update(&mut self, bytes: &[u8]) {
-        let bytes = self.complete_pending(bytes);
-        let (blocks, rest) = bytes.as_chunks::<64>();
-        compress(&mut self.state, blocks);
-        self.length += (blocks.len() * 64) as u64;
-        self.keep(rest);
+        self.0.update(bytes);
     }
 
     /// Adds `first_bytes` to `first`'s stream and `second_bytes` to `second`'s, the whole
@@ -124,67 +109,33 @@ impl Md5Hasher {
         second: &mut Self,
         second_bytes: &[u8],
     ) {
-        let a = first.complete_pending(first_bytes);
-        let b = second.complete_pending(second_bytes);
-        let (a, b) = if first.pending_len == 0 && second.pending_len == 0 {
-            let n = a.len().min(b.len()) / 64;
-            let (a_blocks, a_rest) = a.split_at(n * 64);
-            let (b_blocks, b_rest) = b.split_at(n * 64);
-            compress_two(
-                &mut first.state,
-                a_blocks.as_chunks::<64>().0,
-                &mut second.state,
-                b_blocks.as_chunks::<64>().0,
-            );
-            first.length += (n * 64) as u64;
-            second.length += (n * 64) as u64;
-            (a_rest, b_rest)
-        } else {
-            (a, b)
-        };
-        first.update(a);
-        second.update(b);
+        Blocks::update_two(&mut first.0, first_bytes, &mut second.0, second_bytes);
     }
 
     /// The digest of every byte given.
-    pub fn finalize(mut self) -> Md5 {
-        let bits = (self.length + self.pending_len as u64).wrapping_mul(8);
-        let mut tail = [0u8; 128];
-        tail[..self.pending_len].copy_from_slice(&self.pending[..self.pending_len]);
-        tail[self.pending_len] = 0x80;
-        // The length goes in the last 8 bytes of the block that has room for it after 0x80.
-        let end = if self.pending_len < 56 { 64 } else { 128 };
-        tail[end - 8..end].copy_from_slice(&bits.to_le_bytes());
-        compress(&mut self.state, tail[..end].as_chunks::<64>().0);
+    pub fn finalize(self) -> Md5 {
+        let state = self.0.finish(u64::to_le_bytes);
         let mut digest = [0u8; 16];
-        for (out, word) in digest.chunks_exact_mut(4).zip(self.state) {
+        for (out, word) in digest.chunks_exact_mut(4).zip(state) {
             out.copy_from_slice(&word.to_le_bytes());
         }
         Md5::from_bytes(digest)
     }
+}
 
-    /// Tops up a partly filled block from `bytes` (hashing it once full) and returns the rest.
-    fn complete_pending<'b>(&mut self, bytes: &'b [u8]) -> &'b [u8] {
-        if self.pending_len == 0 {
-            return bytes;
-        }
-        let n = (64 - self.pending_len).min(bytes.len());
-        self.pending[self.pending_len..self.pending_len + n].copy_from_slice(&bytes[..n]);
-        self.pending_len += n;
-        if self.pending_len == 64 {
-            let block = self.pending;
-            compress(&mut self.state, &[block]);
-            self.length += 64;
-            self.pending_len = 0;
-        }
-        &bytes[n..]
+/// MD5's compression function, for [`Blocks`].
+#[derive(Clone, Debug)]
+struct Md5Blocks;
+
+impl Compress for Md5Blocks {
+    type State = [u32; 4];
+
+    fn compress(state: &mut [u32; 4], blocks: &[Block]) {
+        compress(state, blocks);
     }
 
-    /// Keeps the start of a block (fewer than 64 bytes), after any already kept.
-    fn keep(&mut self, bytes: &[u8]) {
-        debug_assert!(self.pending_len + bytes.len() < 64);
-        self.pending[self.pending_len..self.pending_len + bytes.len()].copy_from_slice(bytes);
-        self.pending_len += bytes.len();
+    fn compress_two(first: &mut [u32; 4], a: &[Block], second: &mut [u32; 4], b: &[Block]) {
+        compress_two(first, a, second, b);
     }
 }
 

@@ -13,7 +13,7 @@ use crate::{
     Code, Config, Format, Report,
     fastq::{NameChunk, PAIR_CHUNK, PairSink},
     report::Findings,
-    source::SharedMd5,
+    source::SharedChecksums,
 };
 
 /// The most files one spot's reads may be split into (R1, R2, I1, I2: the 10x layouts).
@@ -95,22 +95,22 @@ pub fn validate_run<R: Read + Send>(
 
     let pairing = files.len() > 1;
     let alongside = files.len();
-    let validate = |reader, sink, md5_lane| {
-        crate::validate_as(reader, config, config.format, sink, alongside, md5_lane)
+    let validate = |reader, sink, lane| {
+        crate::validate_as(reader, config, config.format, sink, alongside, lane)
     };
     let (reports, divergence) = thread::scope(|scope| {
-        // The files share one MD5 thread, which hashes two of them at a time.
-        let mut md5_lanes = Vec::new();
+        // The files share one checksum thread, which hashes two of them at a time.
+        let mut lanes = Vec::new();
         if pairing && config.checksums {
-            let (shared, lanes) = SharedMd5::new(files.len());
+            let (shared, shared_lanes) = SharedChecksums::new(files.len());
             scope.spawn(move || shared.run());
-            md5_lanes = lanes;
+            lanes = shared_lanes;
         }
-        let mut md5_lanes = md5_lanes.into_iter();
+        let mut lanes = lanes.into_iter();
         let mut receivers = Vec::new();
         let mut handles = Vec::new();
         for (_, reader) in files {
-            let md5_lane = md5_lanes.next();
+            let lane = lanes.next();
             let sink = if pairing {
                 let (tx, rx) = sync_channel(4);
                 receivers.push(rx);
@@ -118,7 +118,7 @@ pub fn validate_run<R: Read + Send>(
             } else {
                 None
             };
-            handles.push(scope.spawn(move || validate(reader, sink, md5_lane)));
+            handles.push(scope.spawn(move || validate(reader, sink, lane)));
         }
         let divergence = compare(receivers);
         let reports: io::Result<Vec<Report>> = handles

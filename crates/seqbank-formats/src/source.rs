@@ -3,8 +3,8 @@
 //! Checksums are computed over the bytes exactly as given, in the same single pass as
 //! validation, but never on the thread that inflates and parses: MD5 is a serial chain that
 //! would otherwise halve the parse rate. The reader thread hands each chunk (shared, not copied)
-//! to an MD5 thread, a SHA-256 thread and the consumer. The files of a run share one MD5
-//! thread ([`SharedMd5`]), which hashes two files' bytes in one pass.
+//! to an MD5 thread, a SHA-256 thread and the consumer. The files of a run share one checksum
+//! thread instead ([`SharedChecksums`]), which hashes two files' bytes in one pass.
 
 use std::{
     collections::VecDeque,
@@ -19,7 +19,7 @@ use std::{
 
 use seqbank_core::{Md5, Sha256};
 
-use crate::md5::Md5Hasher;
+use crate::{md5::Md5Hasher, sha256::Sha256Hasher};
 
 const CHUNK_SIZE: usize = 1 << 20;
 const CHANNEL_DEPTH: usize = 4;
@@ -117,12 +117,13 @@ impl BufRead for Input {
 
 /// Runs `consume` over the bytes of `reader` while other threads checksum them.
 ///
-/// The MD5 is computed on a thread of its own, or by a run's shared MD5 thread when `md5_lane`
-/// is given. The whole stream is always read and hashed, even when `consume` stops early.
+/// MD5 and SHA-256 are computed on threads of their own, or by a run's shared checksum thread
+/// when `lane` is given. The whole stream is always read and hashed, even when `consume`
+/// stops early.
 pub(crate) fn with_input<R, T>(
     reader: R,
     checksums: bool,
-    md5_lane: Option<Md5Lane>,
+    lane: Option<ChecksumLane>,
     progress: Option<&Progress>,
     consume: impl FnOnce(&mut Input) -> T,
 ) -> io::Result<(T, Digests)>
@@ -132,37 +133,31 @@ where
     thread::scope(|scope| {
         let (input_tx, input_rx) = sync_channel::<Chunk>(CHANNEL_DEPTH);
         let mut hash_txs = Vec::new();
-        let mut md5_thread = None;
-        let mut sha256_thread = None;
+        let mut threads = None;
         let mut shared = None;
-        if checksums {
-            match md5_lane {
-                Some(lane) => shared = Some(lane),
-                None => {
-                    let (tx, rx) = sync_channel::<Chunk>(CHANNEL_DEPTH);
-                    hash_txs.push(tx);
-                    md5_thread = Some(scope.spawn(move || {
+        match lane {
+            Some(lane) if checksums => shared = Some(lane),
+            _ if checksums => {
+                let (md5_tx, md5_rx) = sync_channel::<Chunk>(CHANNEL_DEPTH);
+                let (sha256_tx, sha256_rx) = sync_channel::<Chunk>(CHANNEL_DEPTH);
+                hash_txs.extend([md5_tx, sha256_tx]);
+                threads = Some((
+                    scope.spawn(move || {
                         let mut hasher = Md5Hasher::new();
-                        for chunk in rx {
-                            hasher.update(&chunk[..]);
-                        }
+                        md5_rx.iter().for_each(|chunk| hasher.update(&chunk));
                         hasher.finalize()
-                    }));
-                }
+                    }),
+                    scope.spawn(move || {
+                        let mut hasher = Sha256Hasher::new();
+                        sha256_rx.iter().for_each(|chunk| hasher.update(&chunk));
+                        hasher.finalize()
+                    }),
+                ));
             }
-            let (tx, rx) = sync_channel::<Chunk>(CHANNEL_DEPTH);
-            hash_txs.push(tx);
-            sha256_thread = Some(scope.spawn(move || {
-                use sha2::Digest as _;
-                let mut hasher = sha2::Sha256::new();
-                for chunk in rx {
-                    hasher.update(&chunk[..]);
-                }
-                Sha256::from_bytes(hasher.finalize().into())
-            }));
+            _ => {}
         }
-        let (lane_sender, lane_digest) = match shared {
-            Some(Md5Lane { sender, digest }) => (Some(sender), Some(digest)),
+        let (lane_sender, lane_digests) = match shared {
+            Some(ChecksumLane { sender, digests }) => (Some(sender), Some(digests)),
             None => (None, None),
         };
         let reader_thread = scope
@@ -180,25 +175,26 @@ where
         let (size, tail) = reader_thread
             .join()
             .map_err(|_| io::Error::other("reader thread panicked"))??;
-        let md5 = match (md5_thread, lane_digest) {
-            (Some(thread), _) => Some(
-                thread
-                    .join()
-                    .map_err(|_| io::Error::other("md5 thread panicked"))?,
+        let (md5, sha256) = match (threads, lane_digests) {
+            (Some((md5, sha256)), _) => (
+                Some(
+                    md5.join()
+                        .map_err(|_| io::Error::other("md5 thread panicked"))?,
+                ),
+                Some(
+                    sha256
+                        .join()
+                        .map_err(|_| io::Error::other("sha256 thread panicked"))?,
+                ),
             ),
-            (None, Some(digest)) => Some(
-                digest
+            (None, Some(digests)) => {
+                let (md5, sha256) = digests
                     .recv()
-                    .map_err(|_| io::Error::other("the shared md5 thread stopped"))?,
-            ),
-            (None, None) => None,
+                    .map_err(|_| io::Error::other("the shared checksum thread stopped"))?;
+                (Some(md5), Some(sha256))
+            }
+            (None, None) => (None, None),
         };
-        let sha256 = sha256_thread
-            .map(|t| {
-                t.join()
-                    .map_err(|_| io::Error::other("sha256 thread panicked"))
-            })
-            .transpose()?;
         Ok((
             output,
             Digests {
@@ -251,7 +247,7 @@ fn read_chunks<R: Read>(
     mut reader: R,
     input_tx: SyncSender<Chunk>,
     hash_txs: Vec<SyncSender<Chunk>>,
-    md5_lane: Option<&LaneSender>,
+    lane: Option<&LaneSender>,
     progress: Option<&Progress>,
 ) -> io::Result<(u64, Vec<u8>)> {
     let mut input_tx = Some(input_tx);
@@ -286,10 +282,10 @@ fn read_chunks<R: Read>(
             tx.send(Arc::clone(&chunk))
                 .map_err(|_| io::Error::other("checksum thread stopped"))?;
         }
-        if let Some(lane) = md5_lane {
+        if let Some(lane) = lane {
             lane.tx
                 .send(LaneMessage::Bytes(lane.lane, Arc::clone(&chunk)))
-                .map_err(|_| io::Error::other("the shared md5 thread stopped"))?;
+                .map_err(|_| io::Error::other("the shared checksum thread stopped"))?;
         }
         // The consumer may stop early (e.g. unknown format); keep reading for the checksums.
         if let Some(tx) = &input_tx
@@ -300,10 +296,10 @@ fn read_chunks<R: Read>(
     }
 }
 
-/// A file's place in a run's shared MD5 thread.
-pub(crate) struct Md5Lane {
+/// A file's place in a run's shared checksum thread.
+pub(crate) struct ChecksumLane {
     sender: LaneSender,
-    digest: Receiver<Md5>,
+    digests: Receiver<(Md5, Sha256)>,
 }
 
 enum LaneMessage {
@@ -324,18 +320,25 @@ impl Drop for LaneSender {
     }
 }
 
-/// One MD5 thread for all the files of a run: whenever two files have bytes waiting, it
-/// hashes them together, in the time one file takes alone (see [`crate::md5`]).
+/// One checksum thread for all the files of a run: whenever two files have bytes waiting, it
+/// hashes them together, MD5 in the time one file takes alone and SHA-256 in less (see
+/// [`crate::md5`] and [`crate::sha256`]).
 ///
 /// A file whose bytes wait for a partner is hashed alone once it is [`Self::HOLD`] chunks
 /// ahead, or when no other file can send more, so no reader ever waits on another file.
-pub(crate) struct SharedMd5 {
+pub(crate) struct SharedChecksums {
     rx: Receiver<LaneMessage>,
-    digests: Vec<SyncSender<Md5>>,
+    digests: Vec<SyncSender<(Md5, Sha256)>>,
+}
+
+#[derive(Default)]
+struct Hashers {
+    md5: Md5Hasher,
+    sha256: Sha256Hasher,
 }
 
 struct Lane {
-    hasher: Md5Hasher,
+    hashers: Hashers,
     queue: VecDeque<Chunk>,
     /// Bytes of the front chunk already hashed.
     pos: usize,
@@ -344,27 +347,35 @@ struct Lane {
 }
 
 impl Lane {
-    /// The bytes of the front chunk not hashed yet, and the hasher.
-    fn split(&mut self) -> (&[u8], &mut Md5Hasher) {
+    /// The bytes of the front chunk not hashed yet, and the hashers.
+    fn split(&mut self) -> (&[u8], &mut Hashers) {
         let waiting = self
             .queue
             .front()
             .map_or(&[][..], |chunk| &chunk[self.pos..]);
-        (waiting, &mut self.hasher)
+        (waiting, &mut self.hashers)
     }
 
     fn hash_alone(&mut self) {
-        let (waiting, hasher) = self.split();
+        let (waiting, hashers) = self.split();
         let n = waiting.len();
-        hasher.update(waiting);
+        hashers.md5.update(waiting);
+        hashers.sha256.update(waiting);
         self.advance(n);
     }
 
     fn hash_together(a: &mut Self, b: &mut Self) {
-        let (a_waiting, a_hasher) = a.split();
-        let (b_waiting, b_hasher) = b.split();
+        let (a_waiting, a_hashers) = a.split();
+        let (b_waiting, b_hashers) = b.split();
         let n = a_waiting.len().min(b_waiting.len());
-        Md5Hasher::update_two(a_hasher, &a_waiting[..n], b_hasher, &b_waiting[..n]);
+        let (a_bytes, b_bytes) = (&a_waiting[..n], &b_waiting[..n]);
+        Md5Hasher::update_two(&mut a_hashers.md5, a_bytes, &mut b_hashers.md5, b_bytes);
+        Sha256Hasher::update_two(
+            &mut a_hashers.sha256,
+            a_bytes,
+            &mut b_hashers.sha256,
+            b_bytes,
+        );
         a.advance(n);
         b.advance(n);
     }
@@ -382,24 +393,24 @@ impl Lane {
     }
 }
 
-impl SharedMd5 {
+impl SharedChecksums {
     /// Chunks a file may have waiting for a partner before it is hashed alone.
-    const HOLD: usize = 2;
+    const HOLD: usize = 6;
 
     /// The thread's state and one lane per file.
-    pub(crate) fn new(files: usize) -> (Self, Vec<Md5Lane>) {
+    pub(crate) fn new(files: usize) -> (Self, Vec<ChecksumLane>) {
         let (tx, rx) = sync_channel(CHANNEL_DEPTH * files);
         let mut digests = Vec::new();
         let lanes = (0..files)
             .map(|lane| {
                 let (digest_tx, digest) = sync_channel(1);
                 digests.push(digest_tx);
-                Md5Lane {
+                ChecksumLane {
                     sender: LaneSender {
                         lane,
                         tx: tx.clone(),
                     },
-                    digest,
+                    digests: digest,
                 }
             })
             .collect();
@@ -412,7 +423,7 @@ impl SharedMd5 {
             .digests
             .iter()
             .map(|_| Lane {
-                hasher: Md5Hasher::new(),
+                hashers: Hashers::default(),
                 queue: VecDeque::new(),
                 pos: 0,
                 ended: false,
@@ -447,9 +458,9 @@ impl SharedMd5 {
             for (lane, digest) in lanes.iter_mut().zip(&self.digests) {
                 if lane.ended && lane.queue.is_empty() && !lane.finished {
                     lane.finished = true;
-                    let hasher = std::mem::take(&mut lane.hasher);
+                    let hashers = std::mem::take(&mut lane.hashers);
                     // The file's validation may have failed and stopped listening.
-                    let _ = digest.send(hasher.finalize());
+                    let _ = digest.send((hashers.md5.finalize(), hashers.sha256.finalize()));
                 }
             }
             if lanes.iter().all(|lane| lane.finished) {
