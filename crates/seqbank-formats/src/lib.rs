@@ -29,7 +29,7 @@
 
 mod alignment;
 pub mod bam;
-mod blocks;
+pub mod blocks;
 mod code;
 mod compression;
 pub mod cram;

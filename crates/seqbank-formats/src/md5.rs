@@ -13,7 +13,7 @@
 
 use seqbank_core::Md5;
 
-use crate::blocks::{Block, Blocks, Compress};
+use crate::blocks::{Algorithm, Block, Hasher};
 
 /// The sines of RFC 1321 §3.4: `K[i]` is the integer part of `abs(sin(i + 1)) * 2^32`.
 const K: [u32; 64] = [
@@ -26,8 +26,6 @@ const K: [u32; 64] = [
     0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
     0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
 ];
-
-const INITIAL: [u32; 4] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
 
 /// The message word step `i` adds (RFC 1321 §3.4, rounds 1 to 4).
 const fn word(i: usize) -> usize {
@@ -81,54 +79,16 @@ macro_rules! all_steps {
 /// hasher.update(b"c");
 /// assert_eq!(hasher.finalize().to_string(), "900150983cd24fb0d6963f7d28e17f72");
 /// ```
-#[derive(Clone, Debug)]
-pub struct Md5Hasher(Blocks<Md5Blocks>);
+pub type Md5Hasher = Hasher<Md5Blocks>;
 
-impl Default for Md5Hasher {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// MD5 as a block [`Algorithm`].
+#[derive(Clone, Copy, Debug)]
+pub struct Md5Blocks;
 
-impl Md5Hasher {
-    /// A computation over no bytes yet.
-    pub fn new() -> Self {
-        Self(Blocks::new(INITIAL))
-    }
-
-    /// Adds `bytes` to the hashed stream.
-    pub fn update(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
-    }
-
-    /// Adds `first_bytes` to `first`'s stream and `second_bytes` to `second`'s, the whole
-    /// blocks both have in the same pass (see the module documentation).
-    pub fn update_two(
-        first: &mut Self,
-        first_bytes: &[u8],
-        second: &mut Self,
-        second_bytes: &[u8],
-    ) {
-        Blocks::update_two(&mut first.0, first_bytes, &mut second.0, second_bytes);
-    }
-
-    /// The digest of every byte given.
-    pub fn finalize(self) -> Md5 {
-        let state = self.0.finish(u64::to_le_bytes);
-        let mut digest = [0u8; 16];
-        for (out, word) in digest.chunks_exact_mut(4).zip(state) {
-            out.copy_from_slice(&word.to_le_bytes());
-        }
-        Md5::from_bytes(digest)
-    }
-}
-
-/// MD5's compression function, for [`Blocks`].
-#[derive(Clone, Debug)]
-struct Md5Blocks;
-
-impl Compress for Md5Blocks {
+impl Algorithm for Md5Blocks {
     type State = [u32; 4];
+    type Digest = Md5;
+    const INITIAL: [u32; 4] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
 
     fn compress(state: &mut [u32; 4], blocks: &[Block]) {
         compress(state, blocks);
@@ -136,6 +96,18 @@ impl Compress for Md5Blocks {
 
     fn compress_two(first: &mut [u32; 4], a: &[Block], second: &mut [u32; 4], b: &[Block]) {
         compress_two(first, a, second, b);
+    }
+
+    fn length(bits: u64) -> [u8; 8] {
+        bits.to_le_bytes()
+    }
+
+    fn digest(state: [u32; 4]) -> Md5 {
+        let mut digest = [0u8; 16];
+        for (out, word) in digest.chunks_exact_mut(4).zip(state) {
+            out.copy_from_slice(&word.to_le_bytes());
+        }
+        Md5::from_bytes(digest)
     }
 }
 
@@ -377,22 +349,11 @@ mod x86 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::blocks::testing;
     use md5::Digest as _;
 
     fn reference(bytes: &[u8]) -> [u8; 16] {
         md5::Md5::digest(bytes).into()
-    }
-
-    fn bytes(len: usize, seed: u32) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(2_654_435_761).max(1);
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                x as u8
-            })
-            .collect()
     }
 
     #[test]
@@ -420,51 +381,18 @@ mod tests {
 
     #[test]
     fn any_length_in_any_pieces_gives_the_reference_digest() {
-        for len in [0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 128, 1000, 65_537] {
-            let data = bytes(len, len as u32 + 1);
-            for piece in [1, 7, 64, 100, usize::MAX] {
-                let mut hasher = Md5Hasher::new();
-                for part in data.chunks(piece.min(len.max(1))) {
-                    hasher.update(part);
-                }
-                assert_eq!(
-                    *hasher.finalize().as_bytes(),
-                    reference(&data),
-                    "length {len}, pieces of {piece}"
-                );
-            }
-        }
+        testing::any_length_in_any_pieces::<Md5Blocks>(
+            |b| reference(b).to_vec(),
+            |d| d.as_bytes().to_vec(),
+        );
     }
 
     #[test]
     fn two_streams_together_give_each_its_own_digest() {
-        // Different lengths and piece sizes, so the streams are out of step: one has part of a
-        // block kept while the other has none, and one runs out before the other.
-        let first = bytes(300_001, 1);
-        let second = bytes(250_017, 2);
-        for (p, q) in [(65_536, 65_536), (1_000, 4_096), (63, 64), (130, 7)] {
-            let (mut h1, mut h2) = (Md5Hasher::new(), Md5Hasher::new());
-            let mut a = first.chunks(p);
-            let mut b = second.chunks(q);
-            loop {
-                match (a.next(), b.next()) {
-                    (None, None) => break,
-                    (x, y) => {
-                        Md5Hasher::update_two(&mut h1, x.unwrap_or(&[]), &mut h2, y.unwrap_or(&[]))
-                    }
-                }
-            }
-            assert_eq!(
-                *h1.finalize().as_bytes(),
-                reference(&first),
-                "pieces {p}/{q}"
-            );
-            assert_eq!(
-                *h2.finalize().as_bytes(),
-                reference(&second),
-                "pieces {p}/{q}"
-            );
-        }
+        testing::two_streams_out_of_step::<Md5Blocks>(
+            |b| reference(b).to_vec(),
+            |d| d.as_bytes().to_vec(),
+        );
     }
 
     /// The digest of `data` with the given compression function and textbook padding.
@@ -475,7 +403,7 @@ mod tests {
             padded.push(0);
         }
         padded.extend_from_slice(&(data.len() as u64 * 8).to_le_bytes());
-        let mut state = INITIAL;
+        let mut state = Md5Blocks::INITIAL;
         compress(&mut state, padded.as_chunks::<64>().0);
         let mut digest = [0u8; 16];
         for (out, word) in digest.chunks_exact_mut(4).zip(state) {
@@ -486,18 +414,18 @@ mod tests {
 
     #[test]
     fn every_implementation_gives_the_reference_digest() {
-        let data = bytes(64 * 300 + 17, 9);
+        let data = testing::bytes(64 * 300 + 17, 9);
         assert_eq!(digest_with(portable::compress, &data), reference(&data));
         #[cfg(target_arch = "x86_64")]
         if x86::available() {
             assert_eq!(digest_with(x86::compress_checked, &data), reference(&data));
             // Two streams of different content and state, through the two-lane function.
-            let other = bytes(64 * 302, 10);
+            let other = testing::bytes(64 * 302, 10);
             let two = |first: &mut [u32; 4], blocks: &[Block]| {
-                let mut second = INITIAL;
+                let mut second = Md5Blocks::INITIAL;
                 let other_blocks = &other.as_chunks::<64>().0[..blocks.len()];
                 x86::compress_two_checked(first, blocks, &mut second, other_blocks);
-                let mut expected = INITIAL;
+                let mut expected = Md5Blocks::INITIAL;
                 portable::compress(&mut expected, other_blocks);
                 assert_eq!(second, expected);
             };

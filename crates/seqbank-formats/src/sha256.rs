@@ -11,11 +11,7 @@
 
 use seqbank_core::Sha256;
 
-use crate::blocks::{Block, Blocks, Compress};
-
-const INITIAL: [u32; 8] = [
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-];
+use crate::blocks::{Algorithm, Block, Hasher};
 
 /// A SHA-256 computation over bytes given piece by piece.
 ///
@@ -32,54 +28,19 @@ const INITIAL: [u32; 8] = [
 ///     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 /// );
 /// ```
-#[derive(Clone, Debug)]
-pub struct Sha256Hasher(Blocks<Sha256Blocks>);
+pub type Sha256Hasher = Hasher<Sha256Blocks>;
 
-impl Default for Sha256Hasher {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// SHA-256 as a block [`Algorithm`].
+#[derive(Clone, Copy, Debug)]
+pub struct Sha256Blocks;
 
-impl Sha256Hasher {
-    /// A computation over no bytes yet.
-    pub fn new() -> Self {
-        Self(Blocks::new(INITIAL))
-    }
-
-    /// Adds `bytes` to the hashed stream.
-    pub fn update(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
-    }
-
-    /// Adds `first_bytes` to `first`'s stream and `second_bytes` to `second`'s, the whole
-    /// blocks both have in the same pass (see the module documentation).
-    pub fn update_two(
-        first: &mut Self,
-        first_bytes: &[u8],
-        second: &mut Self,
-        second_bytes: &[u8],
-    ) {
-        Blocks::update_two(&mut first.0, first_bytes, &mut second.0, second_bytes);
-    }
-
-    /// The digest of every byte given.
-    pub fn finalize(self) -> Sha256 {
-        let state = self.0.finish(u64::to_be_bytes);
-        let mut digest = [0u8; 32];
-        for (out, word) in digest.chunks_exact_mut(4).zip(state) {
-            out.copy_from_slice(&word.to_be_bytes());
-        }
-        Sha256::from_bytes(digest)
-    }
-}
-
-/// SHA-256's compression function, for [`Blocks`].
-#[derive(Clone, Debug)]
-struct Sha256Blocks;
-
-impl Compress for Sha256Blocks {
+impl Algorithm for Sha256Blocks {
     type State = [u32; 8];
+    type Digest = Sha256;
+    const INITIAL: [u32; 8] = [
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+        0x5be0cd19,
+    ];
 
     fn compress(state: &mut [u32; 8], blocks: &[Block]) {
         sha2::block_api::compress256(state, blocks);
@@ -94,6 +55,18 @@ impl Compress for Sha256Blocks {
         }
         Self::compress(first, a);
         Self::compress(second, b);
+    }
+
+    fn length(bits: u64) -> [u8; 8] {
+        bits.to_be_bytes()
+    }
+
+    fn digest(state: [u32; 8]) -> Sha256 {
+        let mut digest = [0u8; 32];
+        for (out, word) in digest.chunks_exact_mut(4).zip(state) {
+            out.copy_from_slice(&word.to_be_bytes());
+        }
+        Sha256::from_bytes(digest)
     }
 }
 
@@ -234,39 +207,15 @@ mod x86 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::blocks::testing;
 
-    fn reference(bytes: &[u8]) -> [u8; 32] {
-        <sha2::Sha256 as sha2::Digest>::digest(bytes).into()
-    }
-
-    fn bytes(len: usize, seed: u32) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(2_654_435_761).max(1);
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                x as u8
-            })
-            .collect()
+    fn reference(bytes: &[u8]) -> Vec<u8> {
+        <sha2::Sha256 as sha2::Digest>::digest(bytes).to_vec()
     }
 
     #[test]
     fn any_length_in_any_pieces_gives_the_reference_digest() {
-        for len in [0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 128, 1000, 65_537] {
-            let data = bytes(len, len as u32 + 1);
-            for piece in [1, 7, 64, 100, usize::MAX] {
-                let mut hasher = Sha256Hasher::new();
-                for part in data.chunks(piece.min(len.max(1))) {
-                    hasher.update(part);
-                }
-                assert_eq!(
-                    *hasher.finalize().as_bytes(),
-                    reference(&data),
-                    "length {len}, pieces of {piece}"
-                );
-            }
-        }
+        testing::any_length_in_any_pieces::<Sha256Blocks>(reference, |d| d.as_bytes().to_vec());
     }
 
     #[test]
@@ -275,33 +224,6 @@ mod tests {
         if !x86::available() {
             println!("the two streams are hashed one after the other: no SHA extensions here");
         }
-        let first = bytes(300_001, 1);
-        let second = bytes(250_017, 2);
-        for (p, q) in [(65_536, 65_536), (1_000, 4_096), (63, 64), (130, 7)] {
-            let (mut h1, mut h2) = (Sha256Hasher::new(), Sha256Hasher::new());
-            let mut a = first.chunks(p);
-            let mut b = second.chunks(q);
-            loop {
-                match (a.next(), b.next()) {
-                    (None, None) => break,
-                    (x, y) => Sha256Hasher::update_two(
-                        &mut h1,
-                        x.unwrap_or(&[]),
-                        &mut h2,
-                        y.unwrap_or(&[]),
-                    ),
-                }
-            }
-            assert_eq!(
-                *h1.finalize().as_bytes(),
-                reference(&first),
-                "pieces {p}/{q}"
-            );
-            assert_eq!(
-                *h2.finalize().as_bytes(),
-                reference(&second),
-                "pieces {p}/{q}"
-            );
-        }
+        testing::two_streams_out_of_step::<Sha256Blocks>(reference, |d| d.as_bytes().to_vec());
     }
 }
