@@ -970,3 +970,47 @@ fn damaged_compressed_text_is_an_error_not_a_panic() {
     assert!(Raw::from(vec![0, 9]).text().is_err());
     assert_eq!(Raw::from(b"plain".to_vec()).text().unwrap(), "plain");
 }
+
+#[tokio::test]
+async fn new_sqlite_databases_have_16_kib_pages_and_older_ones_keep_theirs() {
+    let page_size = |pool: sqlx::SqlitePool| async move {
+        let size: i64 = sqlx::query_scalar("PRAGMA page_size")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        (size, mode)
+    };
+    let db = sqlite().await;
+    let crate::store::Backend::Sqlite(pool) = &db.store.backend else {
+        unreachable!()
+    };
+    assert_eq!(page_size(pool.clone()).await, (16384, "wal".to_owned()));
+
+    // A database made with 4 KiB pages before: it opens, is migrated, and keeps them.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .page_size(4096)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+    let old = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    sqlx::query("CREATE TABLE before (x)")
+        .execute(&old)
+        .await
+        .unwrap();
+    old.close().await;
+    let store = Metastore::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let crate::store::Backend::Sqlite(pool) = &store.backend else {
+        unreachable!()
+    };
+    assert_eq!(page_size(pool.clone()).await, (4096, "wal".to_owned()));
+    assert!(store.mirror_counts().await.unwrap().is_empty());
+    store.close().await;
+}
