@@ -1014,3 +1014,67 @@ async fn new_sqlite_databases_have_16_kib_pages_and_older_ones_keep_theirs() {
     assert!(store.mirror_counts().await.unwrap().is_empty());
     store.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_leaves_mirrored_rows_under_a_page_uncompressed() {
+    let Some(db) = postgres().await else { return };
+    let store = &db.store;
+    // Bodies that compress well: one of about 3 KB, one of about 30 KB.
+    let body = |n: usize| {
+        let attributes: Vec<String> = (0..n).map(|i| format!("\"tag{i}\":\"value\"")).collect();
+        format!("{{{}}}", attributes.join(","))
+    };
+    let row = |accession: &str, body: String| MirrorRow {
+        accession: accession.into(),
+        kind: "sample".into(),
+        origin: "NCBI".into(),
+        source: "biosample".into(),
+        dump_date: "2026-11-20".into(),
+        status: "live".into(),
+        title: accession.into(),
+        body,
+        raw: Raw::pack(&"<BioSample>text</BioSample>".repeat(40)),
+        ..MirrorRow::default()
+    };
+    let (small, large) = (body(180), body(1800));
+    assert!((2500..4000).contains(&small.len()) && large.len() > 25_000);
+    let import = store
+        .mirror_import_start("biosample", "dump.xml", "f1", "2026-11-20", NOW)
+        .await
+        .unwrap();
+    store
+        .mirror_apply(
+            &import,
+            vec![row("SAMN1", small.clone()), row("SAMN2", large.clone())],
+            &[],
+            2,
+            |r| r.accession.as_str(),
+            |r, _| Merge::Write(Box::new(r)),
+        )
+        .await
+        .unwrap();
+    let crate::store::Backend::Postgres(pool) = &store.backend else {
+        unreachable!()
+    };
+    let compression = |accession: &'static str| async move {
+        let method: Option<String> = sqlx::query_scalar(
+            "SELECT pg_column_compression(body) FROM mirror_records WHERE accession = $1",
+        )
+        .bind(accession)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        method
+    };
+    assert_eq!(compression("SAMN1").await, None);
+    assert!(compression("SAMN2").await.is_some());
+    assert_eq!(
+        store.mirror_record("SAMN1").await.unwrap().unwrap().body,
+        small
+    );
+    assert_eq!(
+        store.mirror_record("SAMN2").await.unwrap().unwrap().body,
+        large
+    );
+    db.finish().await;
+}
