@@ -10,8 +10,8 @@ use std::{
 use seqbank_core::{ObjectKind, Role, Status};
 
 use crate::{
-    Approval, Error, JobKinds, Merge, Metastore, MirrorRow, NewFile, NewObject, ObjectQuery, Raw,
-    Upload, UploadState, Visibility,
+    Approval, Error, JobKinds, Merge, Metastore, MirrorImport, MirrorRow, NewFile, NewObject,
+    ObjectQuery, Raw, Upload, UploadState, Visibility,
 };
 
 const NOW: &str = "2026-11-21T10:00:00Z";
@@ -885,6 +885,42 @@ async fn changes_feed_notes_every_object_write(store: &Metastore) {
     assert_eq!(linked, [ids[0]]);
 }
 
+/// A live BioSample of a dump of 2026-11-20, titled `sample ACCESSION`.
+fn sample_row(accession: &str, body: String, raw: &str) -> MirrorRow {
+    MirrorRow {
+        accession: accession.into(),
+        kind: "sample".into(),
+        origin: "NCBI".into(),
+        source: "biosample".into(),
+        dump_date: "2026-11-20".into(),
+        status: "live".into(),
+        title: format!("sample {accession}"),
+        body,
+        raw: Raw::pack(raw),
+        ..MirrorRow::default()
+    }
+}
+
+/// Writes `rows`, as they are, as the one batch of a new import.
+async fn write_rows(store: &Metastore, rows: Vec<MirrorRow>) -> MirrorImport {
+    let import = store
+        .mirror_import_start("biosample", "dump.xml", "f1", "2026-11-20", NOW)
+        .await
+        .unwrap();
+    let position = rows.len() as i64;
+    store
+        .mirror_apply(
+            &import,
+            rows,
+            &[],
+            position,
+            |r| r.accession.as_str(),
+            |r, _| Merge::Write(Box::new(r)),
+        )
+        .await
+        .unwrap()
+}
+
 async fn mirrored_text_is_kept_compressed(store: &Metastore) {
     let xml = |accession: &str| {
         let attributes: String = (0..40)
@@ -894,35 +930,10 @@ async fn mirrored_text_is_kept_compressed(store: &Metastore) {
             "<BioSample accession=\"{accession}\"><Attributes>{attributes}</Attributes></BioSample>"
         )
     };
-    let row = |accession: &str| MirrorRow {
-        accession: accession.into(),
-        kind: "sample".into(),
-        origin: "NCBI".into(),
-        source: "biosample".into(),
-        dump_date: "2026-11-20".into(),
-        status: "live".into(),
-        title: format!("sample {accession}"),
-        body: "{}".into(),
-        raw: Raw::pack(&xml(accession)),
-        ..MirrorRow::default()
-    };
-    let import = store
-        .mirror_import_start("biosample", "dump.xml", "f1", "2026-11-20", NOW)
-        .await
-        .unwrap();
+    let row = |accession: &str| sample_row(accession, "{}".into(), &xml(accession));
     let rows = vec![row("SAMN1"), row("SAMN2")];
     assert!(rows[0].raw.bytes().len() * 3 < xml("SAMN1").len());
-    let import = store
-        .mirror_apply(
-            &import,
-            rows,
-            &[],
-            2,
-            |r| r.accession.as_str(),
-            |r, _| Merge::Write(Box::new(r)),
-        )
-        .await
-        .unwrap();
+    let import = write_rows(store, rows).await;
     assert_eq!(import.imported, 2);
     let stored = store.mirror_record("SAMN2").await.unwrap().unwrap();
     assert_eq!(stored.raw.text().unwrap(), xml("SAMN2"));
@@ -1024,35 +1035,17 @@ async fn postgres_leaves_mirrored_rows_under_a_page_uncompressed() {
         let attributes: Vec<String> = (0..n).map(|i| format!("\"tag{i}\":\"value\"")).collect();
         format!("{{{}}}", attributes.join(","))
     };
-    let row = |accession: &str, body: String| MirrorRow {
-        accession: accession.into(),
-        kind: "sample".into(),
-        origin: "NCBI".into(),
-        source: "biosample".into(),
-        dump_date: "2026-11-20".into(),
-        status: "live".into(),
-        title: accession.into(),
-        body,
-        raw: Raw::pack(&"<BioSample>text</BioSample>".repeat(40)),
-        ..MirrorRow::default()
-    };
+    let raw = "<BioSample>text</BioSample>".repeat(40);
     let (small, large) = (body(180), body(1800));
     assert!((2500..4000).contains(&small.len()) && large.len() > 25_000);
-    let import = store
-        .mirror_import_start("biosample", "dump.xml", "f1", "2026-11-20", NOW)
-        .await
-        .unwrap();
-    store
-        .mirror_apply(
-            &import,
-            vec![row("SAMN1", small.clone()), row("SAMN2", large.clone())],
-            &[],
-            2,
-            |r| r.accession.as_str(),
-            |r, _| Merge::Write(Box::new(r)),
-        )
-        .await
-        .unwrap();
+    write_rows(
+        store,
+        vec![
+            sample_row("SAMN1", small.clone(), &raw),
+            sample_row("SAMN2", large.clone(), &raw),
+        ],
+    )
+    .await;
     let crate::store::Backend::Postgres(pool) = &store.backend else {
         unreachable!()
     };
